@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The catalogue of blocks the command line can generate, simulate and tape out.
+
+Each module in this package describes one block with a module-level ``BLOCK = Block(...)``; the
+catalogue finds them by scanning the package, so adding a block never edits a shared file.
+
+A :class:`Block` ties together the pieces that live in the top-level folders: its parameters
+(:class:`Param`, which become command-line options), the generator in ``rtl/`` (``build``), and
+the verification run in ``testbench/`` (``simulate``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neurotile.errors import UsageError
+
+__all__ = ["Param", "Block", "SimSummary", "blocks", "get_block"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One generator or simulation parameter of a block.
+
+    ``name`` is the Python keyword (``leak_shift``); the command-line flag is ``--leak-shift``.
+    ``type`` is ``int``, ``float``, ``str`` or ``bool`` (a bool becomes ``--name/--no-name``).
+    ``default`` of ``None`` means "not set" (the block decides).
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class SimSummary:
+    """The outcome of checking a block's RTL against its reference model."""
+
+    simulator: str
+    updates: int
+    mismatches: int
+    spikes: int
+    seconds: float
+    unit: str = "neuron-updates"
+    detail: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """The one-line summary ``neurotile simulate`` prints."""
+        text = (
+            f"{self.simulator}: {self.updates} {self.unit} checked, {self.mismatches} mismatches, "
+            f"{self.spikes} spikes, {self.rate:,.0f} {self.unit}/s"
+        )
+        return text + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of the catalogue.
+
+    Members
+    -------
+    name : str
+        Command-line name (``lif``, ``hh``, ``sparse-matmul``).
+    summary : str
+        One line for ``--help``.
+    params : tuple of Param
+        Generator parameters, in the order ``--help`` lists them.
+    build : callable
+        ``build(params: dict) -> (component, top_name)``; raises ``TypeError``/``ValueError`` for
+        invalid parameters.
+    simulate : callable, optional
+        ``simulate(params: dict, *, sim, steps, seed, build_dir) -> SimSummary``.
+    sim_params : tuple of Param
+        Extra parameters only ``simulate`` takes.
+    """
+
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    build: Callable[[dict[str, Any]], tuple[Any, str]]
+    simulate: Callable[..., SimSummary] | None = None
+    sim_params: tuple[Param, ...] = field(default=())
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+_CATALOGUE: dict[str, Block] | None = None
+
+
+def blocks() -> dict[str, Block]:
+    """All blocks, by name, in the order their modules sort."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        found: dict[str, Block] = {}
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            block = getattr(module, "BLOCK", None)
+            if isinstance(block, Block):
+                found[block.name] = block
+        _CATALOGUE = found
+    return _CATALOGUE
+
+
+def get_block(name: str) -> Block:
+    """The block called ``name``; :class:`UsageError` naming the choices otherwise."""
+    catalogue = blocks()
+    if name not in catalogue:
+        raise UsageError(f"unknown block {name!r}; choose one of: {', '.join(catalogue)}")
+    return catalogue[name]

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ``neurotile`` command line.
+
+Each subcommand is a module in :mod:`neurotile.commands` with a module-level
+``COMMAND = Command(...)``. Every problem the user can fix is raised as
+:class:`~neurotile.errors.UsageError` and printed as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from neurotile import __version__
+from neurotile.errors import UsageError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage block
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _commands() -> list:
+    from neurotile import commands
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        command = getattr(module, "COMMAND", None)
+        if command is not None:
+            found.append(command)
+    return sorted(found, key=lambda c: c.order)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="neurotile",
+        description="Spiking neurons and sparse synapse tiles from Amaranth to verified Sky130 Verilog.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurotile {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in _commands():
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(p)
+        p.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"neurotile: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("neurotile: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

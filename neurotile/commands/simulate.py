@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``neurotile simulate BLOCK [params] --sim SIM``: check the RTL against the reference model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from neurotile.commands import Command, add_block_parsers, block_params
+from neurotile.errors import UsageError
+
+SIMS = ("icarus", "verilator", "amaranth")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sim", choices=SIMS, default="icarus", help="simulator (default: icarus)")
+    p.add_argument("--steps", type=int, default=1000, help="timesteps to run (default: 1000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.add_argument("--build-dir", default="build/simulate", metavar="DIR",
+                   help="where simulator builds and logs go (default: build/simulate)")
+
+
+def _add(parser: argparse.ArgumentParser) -> None:
+    add_block_parsers(parser, with_sim=True, needs="simulate", common=_common)
+
+
+def _run(args: argparse.Namespace) -> int:
+    block = args._block
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, not {args.steps}")
+    params = block_params(block, args)
+    for p in block.sim_params:
+        if getattr(args, p.name, None) is not None:
+            params[p.name] = getattr(args, p.name)
+    full = block.defaults() | {p.name: p.default for p in block.sim_params} | params
+    try:
+        summary = block.simulate(
+            full, sim=args.sim, steps=args.steps, seed=args.seed,
+            build_dir=Path(args.build_dir) / block.name,
+        )
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{block.name}: {exc}") from None
+    print(summary.line())
+    if summary.mismatches:
+        print(f"neurotile: {summary.mismatches} mismatches; reproduce with --seed {args.seed}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMAND = Command("simulate", "run a block's RTL against its reference model", _add, _run, order=20)

