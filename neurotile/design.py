@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
 from neurotile import __version__
@@ -22,8 +23,7 @@ def port_list(component: wiring.Component) -> list[dict[str, Any]]:
     """The component's ports as the Verilog module shows them: name, direction, width, signed."""
     ports = []
     for path, member, _value in component.signature.flatten(component):
-        shape = member.shape if hasattr(member.shape, "width") else member.shape.as_shape()
-        shape = shape.as_shape() if hasattr(shape, "as_shape") else shape
+        shape = Shape.cast(member.shape)
         ports.append(
             {
                 "name": "__".join(str(p) for p in path),

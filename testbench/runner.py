@@ -237,6 +237,7 @@ def run_cocotb(
         results = runner.test(
             test_module=test_module,
             hdl_toplevel=toplevel,
+            hdl_toplevel_lang="verilog",
             testcase=testcase,
             seed=seed,
             build_dir=design_dir,

@@ -1,0 +1,498 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hodgkin-Huxley reference models: a float64 solution and the hardware's integer model.
+
+The model is the squid axon of NEURON's ``hh.mod`` at 6.3 degC (units: mV, ms, uA/cm^2,
+mS/cm^2, uF/cm^2)::
+
+    C dV/dt = I - gNa m^3 h (V - ENa) - gK n^4 (V - EK) - gL (V - EL)
+    dx/dt   = a_x(V) (1 - x) - b_x(V) x          for x in m, h, n
+
+with the rate functions of :func:`rates` (the two removable singularities, ``a_m(-40) = 1`` and
+``a_n(-55) = 0.1``, are evaluated by a series). Two models live here:
+
+* :func:`hh_float_run`: the accuracy yardstick, classic fourth-order Runge-Kutta at a small step
+  (10 us by default; halving it moves no spike of the 200 ms, 10 uA/cm^2 run by more than 1 us).
+* :func:`hh_int_run`: the integer model that :class:`neurotile.rtl.hodgkin_huxley.HHNeuron`
+  implements bit for bit (formats, rate tables, forward Euler, rounding, saturation).
+
+Both are vectorised over neurons (one current per neuron) and detect a spike as an upward
+crossing of ``SPIKE_THRESHOLD_MV``: the step at whose end ``V >= 0`` after ``V < 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+__all__ = [
+    "HH",
+    "SPIKE_THRESHOLD_MV",
+    "rates",
+    "steady_state",
+    "hh_float_run",
+    "HHIntParams",
+    "HHIntState",
+    "hh_int_step",
+    "hh_int_run",
+    "FloatRun",
+    "IntRun",
+    "CURRENT_FRAC",
+    "CURRENT_WIDTH",
+    "TABLE_V_MIN",
+    "TABLE_V_MAX",
+]
+
+#: Spike detection: upward crossing of this membrane potential (mV).
+SPIKE_THRESHOLD_MV = 0.0
+
+
+@dataclass(frozen=True)
+class _Constants:
+    c_m: float = 1.0     # membrane capacitance, uF/cm^2
+    g_na: float = 120.0  # mS/cm^2
+    g_k: float = 36.0    # mS/cm^2
+    g_l: float = 0.3     # mS/cm^2
+    e_na: float = 50.0   # mV
+    e_k: float = -77.0   # mV
+    e_l: float = -54.3   # mV
+    v_rest: float = -65.0  # mV
+
+
+#: The squid-axon constants (NEURON ``hh.mod``).
+HH = _Constants()
+
+
+# -- rate functions ----------------------------------------------------------------------------
+
+def _linoid(x: np.ndarray, k: float) -> np.ndarray:
+    """``x / (1 - exp(-x/k))`` with its removable singularity at ``x = 0`` (value ``k``)."""
+    x = np.asarray(x, dtype=np.float64)
+    small = np.abs(x / k) < 1e-6
+    safe = np.where(small, 1.0, x)
+    exact = safe / -np.expm1(-safe / k)
+    series = k + x / 2.0 + x * x / (12.0 * k)
+    return np.where(small, series, exact)
+
+
+def rates(v: np.ndarray | float) -> dict[str, np.ndarray]:
+    """The six voltage-dependent rates (1/ms) at membrane potential ``v`` (mV).
+
+    Returns a dict with keys ``am, bm, ah, bh, an, bn``.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    return {
+        "am": 0.1 * _linoid(v + 40.0, 10.0),
+        "bm": 4.0 * np.exp(-(v + 65.0) / 18.0),
+        "ah": 0.07 * np.exp(-(v + 65.0) / 20.0),
+        "bh": 1.0 / (1.0 + np.exp(-(v + 35.0) / 10.0)),
+        "an": 0.01 * _linoid(v + 55.0, 10.0),
+        "bn": 0.125 * np.exp(-(v + 65.0) / 80.0),
+    }
+
+
+def steady_state(v: float) -> tuple[float, float, float]:
+    """Gate values ``(m, h, n)`` at rest at ``v`` (mV): ``a / (a + b)``."""
+    r = rates(v)
+    return tuple(float(r["a" + g] / (r["a" + g] + r["b" + g])) for g in "mhn")  # type: ignore[return-value]
+
+
+def _currents(current: np.ndarray | float, steps: int, neurons: int | None) -> np.ndarray:
+    """Normalise a current spec to shape ``(steps, neurons)`` (float, uA/cm^2)."""
+    cur = np.asarray(current, dtype=np.float64)
+    if cur.ndim == 0:
+        cur = np.full((steps, 1 if neurons is None else neurons), float(cur))
+    elif cur.ndim == 1:
+        # one constant current per neuron
+        cur = np.broadcast_to(cur, (steps, cur.shape[0]))
+    elif cur.ndim != 2 or cur.shape[0] != steps:
+        raise ValueError(f"current must be a scalar, shape (neurons,) or (steps={steps}, neurons), "
+                         f"not shape {cur.shape}")
+    return cur
+
+
+def _check_duration(duration_ms: float, dt_ms: float) -> int:
+    if not isinstance(duration_ms, (int, float)) or isinstance(duration_ms, bool):
+        raise TypeError(f"duration_ms must be a number, not {duration_ms!r}")
+    if not duration_ms > 0 or math.isinf(duration_ms):
+        raise ValueError(f"duration_ms must be positive and finite, not {duration_ms}")
+    return int(round(duration_ms / dt_ms))
+
+
+# -- float reference ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FloatRun:
+    """Result of :func:`hh_float_run`.
+
+    ``t``: sample times (ms, shape ``(samples,)``); ``v``: V at those times (mV, shape
+    ``(samples, neurons)``); ``spike_times``: one list of crossing times (ms, linearly
+    interpolated between steps) per neuron; ``dt``: the integration step (ms).
+    """
+
+    t: np.ndarray
+    v: np.ndarray
+    spike_times: list[list[float]]
+    dt: float
+
+
+def _derivs(y: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    v, m, h, n = y
+    r = rates(v)
+    i_ion = (HH.g_na * m ** 3 * h * (v - HH.e_na) + HH.g_k * n ** 4 * (v - HH.e_k)
+             + HH.g_l * (v - HH.e_l))
+    return np.stack([
+        (cur - i_ion) / HH.c_m,
+        r["am"] * (1 - m) - r["bm"] * m,
+        r["ah"] * (1 - h) - r["bh"] * h,
+        r["an"] * (1 - n) - r["bn"] * n,
+    ])
+
+
+def hh_float_run(
+    current: np.ndarray | float,
+    duration_ms: float,
+    *,
+    dt_ms: float = 0.01,
+    record_every: int = 1,
+) -> FloatRun:
+    """Integrate the Hodgkin-Huxley equations with classic RK4 from rest.
+
+    Parameters
+    ----------
+    current : float or array
+        Stimulus in uA/cm^2: a scalar, one constant per neuron ``(neurons,)``, or per step
+        ``(steps, neurons)`` (held constant within each RK4 step).
+    duration_ms : float
+        Simulated time (ms).
+    dt_ms : float
+        RK4 step (ms); 0.01 by default.
+    record_every : int
+        Keep V every this many steps.
+    """
+    if not dt_ms > 0:
+        raise ValueError(f"dt_ms must be positive, not {dt_ms}")
+    steps = _check_duration(duration_ms, dt_ms)
+    cur = _currents(current, steps, None)
+    neurons = cur.shape[1]
+    m0, h0, n0 = steady_state(HH.v_rest)
+    y = np.array([[HH.v_rest], [m0], [h0], [n0]]) * np.ones((4, neurons))
+    ts = [0.0]
+    vs = [y[0].copy()]
+    spikes: list[list[float]] = [[] for _ in range(neurons)]
+    for k in range(steps):
+        c = cur[k]
+        k1 = _derivs(y, c)
+        k2 = _derivs(y + 0.5 * dt_ms * k1, c)
+        k3 = _derivs(y + 0.5 * dt_ms * k2, c)
+        k4 = _derivs(y + dt_ms * k3, c)
+        y_new = y + dt_ms / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        crossed = (y[0] < SPIKE_THRESHOLD_MV) & (y_new[0] >= SPIKE_THRESHOLD_MV)
+        for i in np.flatnonzero(crossed):
+            frac = (SPIKE_THRESHOLD_MV - y[0, i]) / (y_new[0, i] - y[0, i])
+            spikes[i].append((k + frac) * dt_ms)
+        y = y_new
+        if (k + 1) % record_every == 0:
+            ts.append((k + 1) * dt_ms)
+            vs.append(y[0].copy())
+    return FloatRun(np.array(ts), np.array(vs), spikes, dt_ms)
+
+
+# -- integer model of the hardware -------------------------------------------------------------
+
+#: Fraction bits and width of the stimulus-current port (signed, uA/cm^2).
+CURRENT_FRAC = 8
+CURRENT_WIDTH = 16
+#: Voltage range (mV) the rate tables cover; V outside it uses the nearest end entry.
+TABLE_V_MIN = -100
+TABLE_V_MAX = 60
+#: Integer bits of V (sign included): V is clamped to [-128, 128) mV.
+V_INT_BITS = 8
+GATES = ("m", "h", "n")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class HHIntParams:
+    """Structure of the hardware Hodgkin-Huxley neuron.
+
+    ``v_frac``: fraction bits of V (mV); V is a signed ``8 + v_frac``-bit number in
+    ``[-128, 128)`` mV. ``gate_frac``: fraction bits of m, h, n, of the rate tables and of the
+    conductance constants (gates are unsigned ``gate_frac``-bit numbers in ``[0, 1)``).
+    ``dt_us``: forward-Euler step (microseconds). ``table_bits``: the rate tables hold
+    ``2**table_bits`` entries per mV over [-100, 60) mV.
+    """
+
+    v_frac: int = 10
+    gate_frac: int = 16
+    dt_us: int = 25
+    table_bits: int = 0
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
+                             ("table_bits", 0, 3)):
+            value = getattr(self, name)
+            if not _is_int(value):
+                raise TypeError(f"{name} must be an integer, not {value!r}")
+            if not lo <= value <= hi:
+                raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
+        worst = self._worst_b()
+        if worst >= 1.0:
+            raise ValueError(
+                f"dt_us={self.dt_us} is too large for forward Euler of the gates: "
+                f"dt*(alpha+beta) reaches {worst:.2f} (must stay below 1) inside the table range; "
+                f"use dt_us <= {int(1000.0 / (worst * 1000.0 / self.dt_us))}"
+            )
+
+    # Derived quantities ------------------------------------------------------------------------
+    @property
+    def dt_ms(self) -> float:
+        return self.dt_us / 1000.0
+
+    @property
+    def one(self) -> int:
+        """The integer that stands for 1.0 in gate format."""
+        return 1 << self.gate_frac
+
+    @property
+    def v_width(self) -> int:
+        return V_INT_BITS + self.v_frac
+
+    @property
+    def v_min(self) -> int:
+        return -(1 << (self.v_width - 1))
+
+    @property
+    def v_max(self) -> int:
+        return (1 << (self.v_width - 1)) - 1
+
+    @property
+    def gate_max(self) -> int:
+        return self.one - 1
+
+    @property
+    def table_size(self) -> int:
+        return (TABLE_V_MAX - TABLE_V_MIN) << self.table_bits
+
+    def _table_voltages(self) -> np.ndarray:
+        """Midpoint voltage (mV) of each table cell."""
+        step = 2.0 ** -self.table_bits
+        return TABLE_V_MIN + (np.arange(self.table_size) + 0.5) * step
+
+    def _worst_b(self) -> float:
+        r = rates(self._table_voltages())
+        return float(max(np.max(r["a" + g] + r["b" + g]) for g in GATES) * self.dt_ms)
+
+    @cached_property
+    def tables(self) -> dict[str, tuple[int, ...]]:
+        """Rate tables: ``A_x = round(dt a_x 2**G)`` and ``B_x = round(dt (a_x + b_x) 2**G)``.
+
+        Keys ``Am, Bm, Ah, Bh, An, Bn``; entry ``i`` is the rate at the midpoint of cell ``i``.
+        """
+        r = rates(self._table_voltages())
+        out = {}
+        for g in GATES:
+            a = r["a" + g]
+            b = r["b" + g]
+            out["A" + g] = tuple(int(x) for x in np.round(self.dt_ms * a * self.one))
+            out["B" + g] = tuple(int(x) for x in np.round(self.dt_ms * (a + b) * self.one))
+        return out
+
+    def _const(self, value: float) -> int:
+        return int(round(value * self.one))
+
+    @property
+    def k_na(self) -> int:
+        """``dt gNa / C`` in gate format."""
+        return self._const(self.dt_ms * HH.g_na / HH.c_m)
+
+    @property
+    def k_k(self) -> int:
+        return self._const(self.dt_ms * HH.g_k / HH.c_m)
+
+    @property
+    def k_l(self) -> int:
+        return self._const(self.dt_ms * HH.g_l / HH.c_m)
+
+    @property
+    def k_i(self) -> int:
+        """``dt / C`` in gate format (multiplies the current)."""
+        return self._const(self.dt_ms / HH.c_m)
+
+    def _volt(self, mv: float) -> int:
+        return int(round(mv * (1 << self.v_frac)))
+
+    @property
+    def e_na(self) -> int:
+        return self._volt(HH.e_na)
+
+    @property
+    def e_k(self) -> int:
+        return self._volt(HH.e_k)
+
+    @property
+    def e_l(self) -> int:
+        return self._volt(HH.e_l)
+
+    @property
+    def acc_bound(self) -> int:
+        """An upper bound on ``|acc|`` (the unsaturated next V) over all states and currents."""
+        span = (1 << (self.v_width - 1)) + max(abs(self.e_na), abs(self.e_k), abs(self.e_l))
+        cur = (1 << (CURRENT_WIDTH - 1)) << (self.v_frac - CURRENT_FRAC)
+        terms = (self.k_na + self.k_k + self.k_l) * span + self.k_i * cur
+        return (1 << (self.v_width - 1)) + (terms >> self.gate_frac) + 4
+
+    def initial_state(self, neurons: int = 1) -> HHIntState:
+        """Rest: V = -65 mV and each gate at its steady state there, rounded to format."""
+        m0, h0, n0 = steady_state(HH.v_rest)
+        full = lambda x: np.full(neurons, x, dtype=np.int64)  # noqa: E731
+        return HHIntState(full(self._volt(HH.v_rest)), full(int(round(m0 * self.one))),
+                          full(int(round(h0 * self.one))), full(int(round(n0 * self.one))))
+
+    def current_code(self, ua_per_cm2: float) -> int:
+        """The stimulus-port value for a current in uA/cm^2 (rounded, range checked)."""
+        code = int(round(float(ua_per_cm2) * (1 << CURRENT_FRAC)))
+        lo, hi = -(1 << (CURRENT_WIDTH - 1)), (1 << (CURRENT_WIDTH - 1)) - 1
+        if not lo <= code <= hi:
+            raise ValueError(f"current {ua_per_cm2} uA/cm^2 is outside the stimulus port's range "
+                             f"{lo / (1 << CURRENT_FRAC)}..{hi / (1 << CURRENT_FRAC)}")
+        return code
+
+    def to_mv(self, v: np.ndarray | int) -> np.ndarray:
+        return np.asarray(v, dtype=np.float64) / (1 << self.v_frac)
+
+    def to_gate(self, x: np.ndarray | int) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64) / self.one
+
+    def structural(self) -> dict[str, int]:
+        return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
+                "table_bits": self.table_bits}
+
+
+@dataclass
+class HHIntState:
+    """State of the integer model: V and the three gates, each an int64 array ``(neurons,)``."""
+
+    v: np.ndarray
+    m: np.ndarray
+    h: np.ndarray
+    n: np.ndarray
+
+    def copy(self) -> HHIntState:
+        return HHIntState(self.v.copy(), self.m.copy(), self.h.copy(), self.n.copy())
+
+
+def _mul(a: np.ndarray, b: np.ndarray | int, shift: int) -> np.ndarray:
+    """The shared multiplier: ``(a * b + 2**(shift-1)) >> shift`` (round half up)."""
+    return (np.asarray(a, dtype=np.int64) * b + (1 << (shift - 1))) >> shift
+
+
+def table_index(v: np.ndarray, p: HHIntParams) -> np.ndarray:
+    """Rate-table index of V: ``floor((V - Vmin) * 2**table_bits)`` clamped to the table."""
+    raw = (np.asarray(v, dtype=np.int64) >> (p.v_frac - p.table_bits)) - (TABLE_V_MIN << p.table_bits)
+    return np.clip(raw, 0, p.table_size - 1)
+
+
+def hh_int_step(
+    state: HHIntState, current: np.ndarray | int, p: HHIntParams
+) -> tuple[HHIntState, np.ndarray]:
+    """Advance the integer model by one forward-Euler step; return ``(state, spikes)``.
+
+    ``current`` is the stimulus-port value (signed, ``CURRENT_FRAC`` fraction bits). With
+    ``G = gate_frac``, ``mul(a, b) = (a*b + 2**(G-1)) >> G``, every quantity of V in V's format,
+    table index ``k`` from the old V (:func:`table_index`) and all right shifts arithmetic::
+
+        acc  = V + mul(I << (v_frac - 8), Ki)
+        acc -= mul(mul(mul(mul(V - ENa, m), m), m), h) * Kna      (the last product also by mul)
+        acc -= mul(mul(mul(mul(V - EK,  n), n), n), n) * Kk
+        acc -= mul(V - EL, Kl)
+        x'   = clamp(x + A_x[k] - mul(x, B_x[k]), 0, 2**G - 1)      for x = m, h, n
+        V'   = clamp(acc, -2**(v_width-1), 2**(v_width-1) - 1)
+        spike = V < 0 <= V'
+
+    The Na and K chains use the old gates, exactly as forward Euler does; ``acc`` is formed at
+    full width and saturated once.
+    """
+    g = p.gate_frac
+    v, m, h, n = state.v, state.m, state.h, state.n
+    cur = np.asarray(current, dtype=np.int64)
+    lo, hi = -(1 << (CURRENT_WIDTH - 1)), (1 << (CURRENT_WIDTH - 1)) - 1
+    if cur.min(initial=0) < lo or cur.max(initial=0) > hi:
+        raise ValueError(f"current code out of range for the {CURRENT_WIDTH}-bit port: "
+                         f"allowed {lo}..{hi}")
+    acc = v + _mul(cur << (p.v_frac - CURRENT_FRAC), p.k_i, g)
+    x = v - p.e_na
+    for gate in (m, m, m, h):
+        x = _mul(x, gate, g)
+    acc = acc - _mul(x, p.k_na, g)
+    x = v - p.e_k
+    for gate in (n, n, n, n):
+        x = _mul(x, gate, g)
+    acc = acc - _mul(x, p.k_k, g)
+    acc = acc - _mul(v - p.e_l, p.k_l, g)
+
+    k = table_index(v, p)
+    new = {}
+    for name, x in (("m", m), ("h", h), ("n", n)):
+        a = np.asarray(p.tables["A" + name], dtype=np.int64)[k]
+        b = np.asarray(p.tables["B" + name], dtype=np.int64)[k]
+        new[name] = np.clip(x + a - _mul(x, b, g), 0, p.gate_max)
+    v_new = np.clip(acc, p.v_min, p.v_max)
+    spikes = (v < 0) & (v_new >= 0)
+    return HHIntState(v_new, new["m"], new["h"], new["n"]), spikes
+
+
+@dataclass(frozen=True)
+class IntRun:
+    """Result of :func:`hh_int_run`: per-step arrays of shape ``(steps, neurons)`` after each step
+    (``v``, ``m``, ``h``, ``n`` as integers, ``spikes`` as bool), the final state, and
+    ``spike_times`` in ms (end of the step that fired) per neuron."""
+
+    v: np.ndarray
+    m: np.ndarray
+    h: np.ndarray
+    n: np.ndarray
+    spikes: np.ndarray
+    state: HHIntState
+    spike_times: list[list[float]]
+
+
+def hh_int_run(
+    p: HHIntParams,
+    currents: np.ndarray | int,
+    steps: int | None = None,
+    *,
+    state: HHIntState | None = None,
+) -> IntRun:
+    """Run the integer model from rest (or ``state``).
+
+    ``currents`` are stimulus-port codes: a scalar (with ``steps``), one per neuron
+    ``(neurons,)`` (with ``steps``), or per step ``(steps, neurons)`` / ``(steps,)`` for one
+    neuron when ``steps`` is omitted.
+    """
+    cur = np.asarray(currents, dtype=np.int64)
+    if steps is None:
+        if cur.ndim == 1:
+            cur = cur[:, None]
+        if cur.ndim != 2:
+            raise ValueError("give steps, or currents of shape (steps,) or (steps, neurons)")
+        steps = cur.shape[0]
+    else:
+        if not _is_int(steps) or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, not {steps!r}")
+        cur = np.broadcast_to(cur.reshape(1, -1) if cur.ndim <= 1 else cur, (steps, max(1, cur.size) if cur.ndim <= 1 else cur.shape[1]))
+    neurons = cur.shape[1]
+    state = p.initial_state(neurons) if state is None else state.copy()
+    out = {k: np.empty((steps, neurons), dtype=np.int64) for k in ("v", "m", "h", "n")}
+    spikes = np.empty((steps, neurons), dtype=bool)
+    for t in range(steps):
+        state, s = hh_int_step(state, cur[t], p)
+        out["v"][t], out["m"][t], out["h"][t], out["n"][t] = state.v, state.m, state.h, state.n
+        spikes[t] = s
+    times = [list((np.flatnonzero(spikes[:, i]) + 1) * p.dt_ms) for i in range(neurons)]
+    return IntRun(out["v"], out["m"], out["h"], out["n"], spikes, state, times)

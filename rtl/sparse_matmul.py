@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An event-driven sparse synapse tile: ``y = W^T s`` with ``W`` stored CSR by input row.
+
+The arithmetic is specified by :func:`neurotile.neurons.synapses.sparse_matvec`; this module is
+its hardware and is checked against it bit for bit.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from neurotile.neurons.synapses import SparseParams
+
+__all__ = [
+    "SparseMatmul",
+    "event_layout",
+    "result_layout",
+    "synapse_layout",
+    "write_signature",
+]
+
+
+def event_layout(p: SparseParams) -> data.StructLayout:
+    """Payload of an event stream, least significant field first.
+
+    ``addr``: the input that spiked; ``value``: its activation (only when ``act_width > 1``;
+    binary spikes count 1); ``end``: set on the end-of-timestep marker, whose other fields are
+    ignored.
+    """
+    fields: dict[str, object] = {"addr": unsigned(p.addr_width)}
+    if p.act_width > 1:
+        fields["value"] = unsigned(p.act_width)
+    fields["end"] = unsigned(1)
+    return data.StructLayout(fields)
+
+
+def synapse_layout(p: SparseParams) -> data.StructLayout:
+    """One entry of the weight memory, least significant field first: ``weight``, ``col``."""
+    return data.StructLayout({"weight": signed(p.weight_width), "col": unsigned(p.index_width)})
+
+
+def result_layout(p: SparseParams) -> data.StructLayout:
+    """Payload of the result stream: accumulator ``value``, its output ``index``, ``last``."""
+    return data.StructLayout({
+        "value": signed(p.acc_width),
+        "index": unsigned(p.index_width),
+        "last": unsigned(1),
+    })
+
+
+def write_signature(addr_width: int, shape: object) -> wiring.Signature:
+    """A host write port, seen from the host: ``en``, ``addr``, ``data``; one write per cycle."""
+    return wiring.Signature({
+        "en": Out(1),
+        "addr": Out(unsigned(addr_width)),
+        "data": Out(shape),
+    })
+
+
+class SparseMatmul(wiring.Component):
+    """Event-driven sparse matrix-vector tile with saturating integer accumulators.
+
+    For each timestep the tile takes the addresses of the inputs that spiked, walks the non-zero
+    weights of each spiking input's row and adds them to per-output accumulators::
+
+        acc[col[k]] = sat(acc[col[k]] + weight[k] * value)   for k in row_ptr[a] .. row_ptr[a+1]-1
+
+    with ``sat`` clamping to ``acc_width`` signed bits after every addition (see
+    :func:`neurotile.neurons.synapses.sparse_matvec`). An event with ``end`` set closes the step:
+    the tile then sends every accumulator, in index order, on ``results`` and clears it.
+
+    Memories (``amaranth.lib.memory.Memory``):
+
+    * row pointers, ``inputs + 1`` entries of ``bits(depth)`` bits, two synchronous read ports
+      (``row_ptr[a]`` and ``row_ptr[a+1]`` in one cycle);
+    * synapses, ``depth`` entries of ``(weight, col)``, one synchronous read port;
+    * accumulators, ``outputs`` entries of ``acc_width`` bits, read asynchronously and written in
+      the same cycle, so back-to-back updates of one output need no forwarding.
+
+    Timing, with ``L(a)`` the non-zero weights of row ``a``: an event is accepted, its row
+    pointers are read the next cycle, and from then on the row issues one weight read per cycle;
+    each weight is accumulated one cycle after its read. The next event's pointers are read while
+    the current row is walked, so a step of events ``a_1 .. a_E`` takes
+    ``sum(max(1, L(a_i)))`` cycles of synaptic work (one synaptic operation per cycle), then the
+    marker, a bubble cycle and ``outputs`` cycles of drain, each stalled only by back-pressure on
+    ``results``. Inputs that do not spike and zero weights cost nothing.
+
+    Reset empties the pipeline and clears the accumulators in ``outputs`` cycles (``events.ready``
+    stays low meanwhile). The memories written through ``ptr_write`` and ``syn_write`` keep
+    their contents; program them while no step is in progress.
+
+    Parameters
+    ----------
+    inputs : int
+        Input addresses, 1 to 4096. Events with larger addresses have no synapses.
+    outputs : int
+        Accumulators, 1 to 4096.
+    weight_width : int
+        Bits of a signed weight, 2 to 16.
+    acc_width : int
+        Bits of a signed accumulator, ``weight_width`` to 32.
+    depth : int
+        Non-zero weights the synapse memory holds, 1 to 65536.
+    act_width : int
+        Bits of an unsigned activation carried by each event; 1 means binary spikes.
+
+    Members
+    -------
+    events : In(stream.Signature(event_layout))
+        Input spikes as addresses (AER), then an ``end`` marker per timestep.
+    results : Out(stream.Signature(result_layout))
+        The step's accumulators, ``outputs`` transfers per step, ``last`` on the final one.
+    ptr_write : In(write_signature(bits(inputs), unsigned(bits(depth))))
+        Writes ``row_ptr[addr] = data``.
+    syn_write : In(write_signature(bits(depth - 1), synapse_layout))
+        Writes synapse ``addr`` (``data.weight``, ``data.col``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For parameters of the wrong type or out of range.
+    """
+
+    def __init__(self, *, inputs: int = 16, outputs: int = 16, weight_width: int = 8,
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1) -> None:
+        self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
+                                  acc_width=acc_width, depth=depth, act_width=act_width)
+        super().__init__({
+            "events": In(stream.Signature(event_layout(p))),
+            "results": Out(stream.Signature(result_layout(p))),
+            "ptr_write": In(write_signature(p.ptr_addr_width, unsigned(p.ptr_width))),
+            "syn_write": In(write_signature(p.syn_addr_width, synapse_layout(p))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.p
+
+        # -- memories ---------------------------------------------------------------------------
+        m.submodules.row_ptr = ptr_mem = memory.Memory(
+            shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=[])
+        m.submodules.synapses = syn_mem = memory.Memory(
+            shape=synapse_layout(p), depth=p.depth, init=[])
+        m.submodules.acc = acc_mem = memory.Memory(
+            shape=signed(p.acc_width), depth=p.outputs, init=[])
+
+        ptr_wr = ptr_mem.write_port()
+        start_rd = ptr_mem.read_port()
+        end_rd = ptr_mem.read_port()
+        syn_wr = syn_mem.write_port()
+        syn_rd = syn_mem.read_port()
+        acc_rd = acc_mem.read_port(domain="comb")
+        acc_wr = acc_mem.write_port()
+
+        m.d.comb += [
+            ptr_wr.en.eq(self.ptr_write.en),
+            ptr_wr.addr.eq(self.ptr_write.addr),
+            ptr_wr.data.eq(self.ptr_write.data),
+            syn_wr.en.eq(self.syn_write.en),
+            syn_wr.addr.eq(self.syn_write.addr),
+            syn_wr.data.eq(self.syn_write.data),
+        ]
+
+        # -- control state ----------------------------------------------------------------------
+        clearing = Signal(init=1)      # reset sweep over the accumulators
+        draining = Signal()            # sending accumulators after an end marker
+        index = Signal(unsigned(p.index_width))
+        index_last = index == p.outputs - 1
+
+        f_valid = Signal()             # an event whose row pointers are being read
+        f_end = Signal()
+        f_inrange = Signal()
+        busy = Signal()                # walking a row
+        ptr = Signal(unsigned(p.ptr_width))
+        row_end = Signal(unsigned(p.ptr_width))
+        s_valid = Signal()             # a synapse read is arriving
+
+        # -- stage E: accept an event, read its row pointers ------------------------------------
+        f_done = Signal()
+        accept = Signal()
+        event = self.events.payload
+        m.d.comb += [
+            f_done.eq(f_valid & ~busy),
+            self.events.ready.eq(~clearing & ~draining & ~(f_valid & f_end)
+                                 & (~f_valid | f_done)),
+            accept.eq(self.events.valid & self.events.ready),
+            start_rd.addr.eq(event.addr),
+            end_rd.addr.eq(event.addr + 1),
+            start_rd.en.eq(accept),
+            end_rd.en.eq(accept),
+        ]
+        if p.act_width > 1:
+            f_value = Signal(unsigned(p.act_width))
+            w_value = Signal(unsigned(p.act_width))
+            s_value = Signal(unsigned(p.act_width))
+        with m.If(f_done):
+            m.d.sync += f_valid.eq(0)
+        with m.If(accept):
+            m.d.sync += [
+                f_valid.eq(1),
+                f_end.eq(event.end),
+                f_inrange.eq(event.addr < p.inputs),
+            ]
+            if p.act_width > 1:
+                m.d.sync += f_value.eq(event.value)
+
+        # -- stage F: walk the row, one synapse read per cycle -----------------------------------
+        row_start = start_rd.data
+        row_stop = end_rd.data
+        f_row = Signal()
+        m.d.comb += f_row.eq(f_done & ~f_end & f_inrange & (row_start < row_stop))
+        issue = Signal()
+        issue_addr = Signal(unsigned(p.ptr_width))
+        with m.If(busy):
+            m.d.comb += [issue.eq(1), issue_addr.eq(ptr)]
+            m.d.sync += ptr.eq(ptr + 1)
+            with m.If(ptr + 1 == row_end):
+                m.d.sync += busy.eq(0)
+        with m.Elif(f_row):
+            m.d.comb += [issue.eq(1), issue_addr.eq(row_start)]
+            m.d.sync += [
+                ptr.eq(row_start + 1),
+                row_end.eq(row_stop),
+                busy.eq(row_start + 1 != row_stop),
+            ]
+            if p.act_width > 1:
+                m.d.sync += w_value.eq(f_value)
+        with m.If(f_done & f_end):
+            m.d.sync += [draining.eq(1), index.eq(0)]
+        m.d.comb += [syn_rd.addr.eq(issue_addr), syn_rd.en.eq(issue)]
+        m.d.sync += s_valid.eq(issue)
+        if p.act_width > 1:
+            m.d.sync += s_value.eq(Mux(busy, w_value, f_value))
+
+        # -- stage S: accumulate with saturation -------------------------------------------------
+        synapse = syn_rd.data
+        product = synapse.weight * s_value if p.act_width > 1 else synapse.weight
+        total = acc_rd.data + product
+        saturated = Signal(signed(p.acc_width))
+        m.d.comb += saturated.eq(Mux(total > p.acc_max, p.acc_max,
+                                     Mux(total < p.acc_min, p.acc_min, total)))
+
+        out_valid = self.results.valid
+        out_free = ~out_valid | self.results.ready
+        with m.If(clearing):
+            m.d.comb += [acc_wr.en.eq(1), acc_wr.addr.eq(index), acc_wr.data.eq(0)]
+            m.d.sync += index.eq(Mux(index_last, 0, index + 1))
+            with m.If(index_last):
+                m.d.sync += clearing.eq(0)
+        with m.Elif(draining):
+            m.d.comb += acc_rd.addr.eq(index)
+            with m.If(out_free):
+                m.d.comb += [acc_wr.en.eq(1), acc_wr.addr.eq(index), acc_wr.data.eq(0)]
+                m.d.sync += [
+                    out_valid.eq(1),
+                    self.results.payload.value.eq(acc_rd.data),
+                    self.results.payload.index.eq(index),
+                    self.results.payload.last.eq(index_last),
+                    index.eq(Mux(index_last, 0, index + 1)),
+                ]
+                with m.If(index_last):
+                    m.d.sync += draining.eq(0)
+        with m.Else():
+            m.d.comb += [
+                acc_rd.addr.eq(synapse.col),
+                acc_wr.en.eq(s_valid),
+                acc_wr.addr.eq(synapse.col),
+                acc_wr.data.eq(saturated),
+            ]
+        with m.If(~(draining & out_free) & self.results.ready):
+            m.d.sync += out_valid.eq(0)
+        return m
