@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Catalogue entry of the Hodgkin-Huxley neuron."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from neurotile.blocks import Block, Param, SimSummary
+from neurotile.neurons.hodgkin_huxley import HHIntParams
+
+__all__ = ["BLOCK", "int_params", "simulate", "run_design"]
+
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits")
+
+
+def int_params(params: dict[str, Any]) -> HHIntParams:
+    """Validated :class:`HHIntParams` from command-line style parameters (unset ones default)."""
+    from neurotile.rtl.hodgkin_huxley import hh_params
+
+    return hh_params(**{k: params[k] for k in _STRUCTURAL if params.get(k) is not None})
+
+
+def _top(p: HHIntParams) -> str:
+    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{p.table_bits}"
+
+
+def _build(params: dict[str, Any]):
+    from neurotile.rtl.hodgkin_huxley import HHNeuron
+
+    p = int_params(params)
+    return HHNeuron(**p.structural()), _top(p)
+
+
+def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+               **options: Any) -> dict[str, Any]:
+    """Check the neuron ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
+
+    Returns the testbench report (``updates`` = Euler steps checked, ``spikes``, ``mismatches``,
+    ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``. ``options`` go into the
+    testbench configuration (``gap``, ``directed``, ``plant``, ``reset_rate``).
+    """
+    from neurotile.testbench.hodgkin_huxley import run_amaranth
+
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    if sim == "amaranth":
+        report = run_amaranth(cfg)
+        expected = 1 if options.get("plant") is not None else 0
+        return report | {"passed": report["mismatches"] == expected}
+
+    from neurotile.design import elaborate
+    from neurotile.testbench.runner import check_simulator, run_cocotb
+
+    check_simulator(sim)
+    design = elaborate(BLOCK, p.structural())
+    build_dir = Path(build_dir)
+    src = build_dir / "src" / f"{design.top}.v"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    if not src.exists() or src.read_text() != design.verilog:
+        src.write_text(design.verilog)
+    result = run_cocotb(sim, sources=[src], toplevel=design.top,
+                        test_module="neurotile.testbench.hodgkin_huxley",
+                        build_dir=build_dir, config=cfg, seed=seed)
+    report = dict(result.report)
+    report.setdefault("updates", 0)
+    report.setdefault("spikes", 0)
+    report.setdefault("mismatches", 0 if result.passed else -1)
+    report["passed"] = result.passed
+    report["run_dir"] = str(result.run_dir)
+    return report
+
+
+def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
+             build_dir: Path) -> SimSummary:
+    """``neurotile simulate hh``: directed and random currents, every Euler step checked."""
+    p = int_params(params)
+    gap = params.get("gap", 0.1)
+    if not isinstance(gap, float) or not 0.0 <= gap < 1.0:
+        raise ValueError(f"gap must be a probability in [0, 1), not {gap}")
+    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, gap=gap)
+    mismatches = report["mismatches"]
+    if not report["passed"] and mismatches == 0:
+        mismatches = -1  # the simulation failed without reporting (see its log)
+    detail = f"{steps * p.dt_us / 1000:g} ms of model time"
+    if not report["passed"]:
+        detail += f"; see {report.get('run_dir', build_dir)}"
+    return SimSummary(sim, report["updates"], mismatches, report["spikes"],
+                      report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
+
+
+BLOCK = Block(
+    name="hh",
+    summary="Hodgkin-Huxley neuron: rate tables, forward Euler on one shared multiplier",
+    params=(
+        Param("v_frac", int, 10, "fraction bits of V (mV); V is 8 + v_frac bits (8..16)"),
+        Param("gate_frac", int, 16, "fraction bits of the gates m, h, n and the rate tables (8..20)"),
+        Param("dt_us", int, 25, "forward-Euler step in microseconds (1..100, gate-stable)"),
+        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (0..3)"),
+    ),
+    build=_build,
+    simulate=simulate,
+    sim_params=(
+        Param("gap", float, 0.1, "probability that enable is low on a cycle (delays a step)"),
+    ),
+)
