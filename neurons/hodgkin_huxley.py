@@ -235,7 +235,7 @@ class HHIntParams:
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
-                             ("table_bits", 0, 3)):
+                             ("table_bits", -2, 3)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
@@ -277,7 +277,12 @@ class HHIntParams:
 
     @property
     def table_size(self) -> int:
-        return (TABLE_V_MAX - TABLE_V_MIN) << self.table_bits
+        return int((TABLE_V_MAX - TABLE_V_MIN) * 2.0 ** self.table_bits)
+
+    @property
+    def table_offset(self) -> int:
+        """Index of the table's first cell counted from 0 mV: ``TABLE_V_MIN * 2**table_bits``."""
+        return int(TABLE_V_MIN * 2.0 ** self.table_bits)
 
     def _table_voltages(self) -> np.ndarray:
         """Midpoint voltage (mV) of each table cell."""
@@ -394,7 +399,7 @@ def _mul(a: np.ndarray, b: np.ndarray | int, shift: int) -> np.ndarray:
 
 def table_index(v: np.ndarray, p: HHIntParams) -> np.ndarray:
     """Rate-table index of V: ``floor((V - Vmin) * 2**table_bits)`` clamped to the table."""
-    raw = (np.asarray(v, dtype=np.int64) >> (p.v_frac - p.table_bits)) - (TABLE_V_MIN << p.table_bits)
+    raw = (np.asarray(v, dtype=np.int64) >> (p.v_frac - p.table_bits)) - p.table_offset
     return np.clip(raw, 0, p.table_size - 1)
 
 

@@ -126,11 +126,12 @@ class LIFIntParams:
     ``reset``: ``"subtract"`` or ``"zero"``. ``reset_delay``: as snnTorch (see :func:`lif_int_step`).
 
     Run-time settings (ports of the hardware; the values here are what simulations and the
-    TinyTapeout wrapper start with):
+    TinyTapeout wrapper start with; left out, they scale with the structure):
 
-    ``threshold``: membrane units, ``0 <= threshold < 2**(width-1)``. ``leak_shift``: ``k`` for
-    shift mode. ``beta_code``: ``b`` for multiply mode. ``refractory``: steps a neuron ignores its
-    input after a spike, ``0 <= refractory < 2**refractory_width``.
+    ``threshold``: membrane units, ``0 <= threshold < 2**(width-1)`` (default ``2**(width-2)``).
+    ``leak_shift``: ``k`` for shift mode (default ``min(3, width-1)``). ``beta_code``: ``b`` for
+    multiply mode (default ``round(0.875 * 2**beta_bits)``). ``refractory``: steps a neuron ignores
+    its input after a spike, ``0 <= refractory < 2**refractory_width`` (default 0).
     """
 
     neurons: int = 32
@@ -141,9 +142,9 @@ class LIFIntParams:
     refractory_width: int = 2
     reset: str = "subtract"
     reset_delay: bool = True
-    threshold: int = 64
-    leak_shift: int = 3
-    beta_code: int = 224
+    threshold: int = None  # type: ignore[assignment]  # default 2**(width-2)
+    leak_shift: int = None  # type: ignore[assignment]  # default min(3, width-1)
+    beta_code: int = None  # type: ignore[assignment]  # default round(0.875 * 2**beta_bits)
     refractory: int = 0
 
     def __post_init__(self) -> None:
@@ -159,6 +160,13 @@ class LIFIntParams:
                 raise TypeError(f"{name} must be an integer, not {value!r}")
             if not lo <= value <= hi:
                 raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
+        # Run-time defaults that scale with the structure (set before they are checked).
+        if self.threshold is None:
+            object.__setattr__(self, "threshold", 1 << (self.width - 2))
+        if self.leak_shift is None:
+            object.__setattr__(self, "leak_shift", min(3, self.width - 1))
+        if self.beta_code is None:
+            object.__setattr__(self, "beta_code", round(0.875 * (1 << self.beta_bits)))
         if self.leak not in ("shift", "multiply"):
             raise ValueError(f"leak must be 'shift' or 'multiply', not {self.leak!r}")
         if self.reset not in ("subtract", "zero"):

@@ -252,13 +252,15 @@ def sparse_matvec(
     """Accumulate one timestep's events; return ``(acc, synaptic_ops)``.
 
     ``events`` are input addresses (binary spikes) or ``(address, value)`` pairs with
-    ``0 <= value < 2**act_width``. Addresses outside ``0 .. inputs-1`` have no synapses and are
+    ``0 <= value < 2**act_width`` (``value`` 1 when ``act_width`` is 1). Addresses outside ``0 .. inputs-1`` have no synapses and are
     ignored, as in the hardware. ``acc`` (int64, ``outputs`` entries) starts at zero;
     ``synaptic_ops`` counts the weights walked.
     """
     acc = np.zeros(csr.outputs, np.int64)
     ops = 0
     for a, x in _events(events):
+        if p.act_width == 1 and x != 1:
+            raise ValueError(f"binary spike events carry the value 1, not {x}")
         if not 0 <= x <= p.act_max:
             raise ValueError(f"activation {x} does not fit {p.act_width} bits (0..{p.act_max})")
         if not 0 <= a < csr.inputs:

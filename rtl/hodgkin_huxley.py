@@ -155,7 +155,7 @@ class HHNeuron(wiring.Component):
         # -- rate tables: case ROMs indexed by the old V ----------------------------------
         shift = p.v_frac - p.table_bits
         raw = Signal(signed(p.v_width - shift + 1))
-        m.d.comb += raw.eq((v >> shift) - (TABLE_V_MIN << p.table_bits))
+        m.d.comb += raw.eq((v >> shift) - p.table_offset)
         index = Signal(range(p.table_size))
         with m.If(raw < 0):
             m.d.comb += index.eq(0)

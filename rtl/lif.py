@@ -26,8 +26,7 @@ def lif_params(**kwargs: object) -> LIFIntParams:
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise TypeError(f"unknown LIF parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    # Run-time fields get values that are valid for every structure; they are not used here.
-    return LIFIntParams(**kwargs, threshold=0, leak_shift=1, beta_code=1, refractory=0)  # type: ignore[arg-type]
+    return LIFIntParams(**kwargs)  # type: ignore[arg-type]
 
 
 def _index_shape(neurons: int) -> unsigned:
@@ -191,6 +190,9 @@ class LIFPopulation(wiring.Component):
         For parameters of the wrong type or out of range.
     """
 
+    #: The update datapath class; a subclass may be substituted (tests plant faults this way).
+    datapath = LIFDatapath
+
     def __init__(self, *, neurons: int = 32, width: int = 8, input_width: int = 8,
                  leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
                  reset: str = "subtract", reset_delay: bool = True) -> None:
@@ -210,7 +212,7 @@ class LIFPopulation(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        m.submodules.datapath = dp = LIFDatapath(p)
+        m.submodules.datapath = dp = self.datapath(p)
         layout = _state_layout(p)
 
         index = Signal(_index_shape(p.neurons))

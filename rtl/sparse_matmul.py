@@ -147,10 +147,11 @@ class SparseMatmul(wiring.Component):
             shape=signed(p.acc_width), depth=p.outputs, init=[])
 
         ptr_wr = ptr_mem.write_port()
-        start_rd = ptr_mem.read_port()
-        end_rd = ptr_mem.read_port()
+        # Transparent reads: an event accepted in the cycle of a write sees the new contents.
+        start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
+        end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
         syn_wr = syn_mem.write_port()
-        syn_rd = syn_mem.read_port()
+        syn_rd = syn_mem.read_port(transparent_for=(syn_wr,))
         acc_rd = acc_mem.read_port(domain="comb")
         acc_wr = acc_mem.write_port()
 

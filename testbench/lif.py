@@ -319,14 +319,17 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`LIFIntParams` fields), ``steps``, ``seed``, optional ``directed``,
-    ``gap``, ``stall``, ``reset_rate`` and ``plant`` (``[step, neuron]`` of a planted error).
+    ``gap``, ``stall``, ``reset_rate``, ``plant`` (``[step, neuron]`` of a planted error the run
+    must report as its only mismatch) and ``corrupt`` (the same error, unannounced: the run must
+    fail).
     """
     p = LIFIntParams(**cfg["params"])
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          reset_rate=float(cfg.get("reset_rate", 0.002)))
-    if cfg.get("plant"):
-        stim.plant_error(*cfg["plant"])
+    planted = cfg.get("plant") or cfg.get("corrupt")
+    if planted:
+        stim.plant_error(*planted)
     checker = LIFChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                          stall=float(cfg.get("stall", 0.2)))
     return stim, checker

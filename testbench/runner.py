@@ -228,30 +228,39 @@ def run_cocotb(
             stamp.write_text(digest + "\n")
         t1 = time.perf_counter()
 
-        run_dir = design_dir / f"run-{testcase or 'all'}-{seed}"
+        config_text = json.dumps(dict(config, seed=seed), indent=2, sort_keys=True) + "\n"
+        run_key = hashlib.sha256(config_text.encode()).hexdigest()[:8]
+        run_dir = design_dir / f"run-{testcase or 'all'}-{seed}-{run_key}"
         run_dir.mkdir(exist_ok=True)
-        config = dict(config, seed=seed)
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        (run_dir / "config.json").write_text(config_text)
         report_path = run_dir / "report.json"
+        results_xml = run_dir / "results.xml"
         report_path.unlink(missing_ok=True)
-        results = runner.test(
-            test_module=test_module,
-            hdl_toplevel=toplevel,
-            hdl_toplevel_lang="verilog",
-            testcase=testcase,
-            seed=seed,
-            build_dir=design_dir,
-            test_dir=run_dir,
-            waves=waves,
-            timescale=("1ns", "1ps"),
-            extra_env={
-                CONFIG_ENV: str(run_dir / "config.json"),
-                REPORT_ENV: str(report_path),
-            },
-            log_file=run_dir / "sim.log" if quiet else None,
-        )
+        results_xml.unlink(missing_ok=True)
+        try:
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=toplevel,
+                hdl_toplevel_lang="verilog",
+                testcase=testcase,
+                seed=seed,
+                build_dir=design_dir,
+                test_dir=run_dir,
+                results_xml=str(results_xml),
+                waves=waves,
+                timescale=("1ns", "1ps"),
+                extra_env={
+                    CONFIG_ENV: str(run_dir / "config.json"),
+                    REPORT_ENV: str(report_path),
+                },
+                log_file=run_dir / "sim.log" if quiet else None,
+            )
+        except SystemExit:
+            # Under pytest, cocotb's runner exits when a test fails; the results file tells.
+            if not results_xml.exists():
+                raise RuntimeError(f"simulation failed without results; see {run_dir}") from None
         t2 = time.perf_counter()
-    tests, failed = get_results(results)
+    tests, failed = get_results(results_xml)
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return CocotbResult(
         report=report,

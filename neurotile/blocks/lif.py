@@ -25,11 +25,6 @@ def int_params(params: dict[str, Any]) -> LIFIntParams:
     for k in ("threshold", "refractory"):
         if params.get(k) is not None:
             kw[k] = params[k]
-    width = kw.get("width", LIFIntParams.width)
-    if isinstance(width, int) and not isinstance(width, bool) and width >= 2:
-        # Defaults that scale with the membrane: threshold at a quarter of the range, k <= 3.
-        kw.setdefault("threshold", 1 << (width - 2))
-        kw.setdefault("leak_shift", min(3, width - 1))
     shift, beta = params.get("leak_shift"), params.get("beta")
     if shift is not None and beta is not None:
         raise ValueError("give either leak_shift (shift leak) or beta (multiply leak), not both")
@@ -40,8 +35,6 @@ def int_params(params: dict[str, Any]) -> LIFIntParams:
         return LIFIntParams.from_beta(beta, **kw)
     if shift is not None:
         kw["leak_shift"] = shift
-    if kw.get("leak") == "multiply":
-        kw.setdefault("beta_code", round(0.875 * (1 << kw.get("beta_bits", 8))))
     return LIFIntParams(**kw)
 
 

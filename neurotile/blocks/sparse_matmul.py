@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Catalogue entry of the event-driven sparse synapse tile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from neurotile.blocks import Block, Param, SimSummary
+from neurotile.neurons.synapses import SparseParams
+
+__all__ = ["BLOCK", "sparse_params", "run_design", "simulate", "cocotb_run", "SIM_PARAMS"]
+
+_STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width")
+
+SIM_PARAMS = (
+    Param("density", float, None, "weight density of the random matrices, 0..1 "
+          "(default: sweep 1 % to 100 %)", metavar="D"),
+    Param("rate", float, None, "probability an input spikes in a step, 0..1 "
+          "(default: sweep 2 % to 100 %)", metavar="R"),
+    Param("gap", float, 0.2, "probability an input event is not offered on a cycle"),
+    Param("stall", float, 0.2, "probability the output is not read on a cycle"),
+)
+
+
+def sparse_params(params: dict[str, Any]) -> SparseParams:
+    """Validated :class:`SparseParams` from command-line style parameters."""
+    return SparseParams(**{k: params[k] for k in _STRUCTURAL if params.get(k) is not None})
+
+
+def _build(params: dict[str, Any]):
+    from neurotile.rtl.sparse_matmul import SparseMatmul
+
+    p = sparse_params(params)
+    top = f"sparse_matmul_{p.inputs}x{p.outputs}_w{p.weight_width}"
+    return SparseMatmul(**p.structural()), top
+
+
+def sim_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The testbench options among ``params``, validated."""
+    out: dict[str, Any] = {}
+    for name in ("density", "rate", "gap", "stall"):
+        value = params.get(name)
+        if value is None:
+            continue
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, not {value}")
+        out[name] = float(value)
+    return out
+
+
+def cocotb_run(block: Block, structural: dict[str, Any], *, sim: str, test_module: str,
+               cfg: dict[str, Any], seed: int, build_dir: Path) -> dict[str, Any]:
+    """Generate ``block``'s Verilog, run ``test_module`` on ``sim`` with ``cfg``; the report.
+
+    The report gains ``passed`` and ``run_dir``; a run that failed without a report gets
+    ``mismatches`` -1.
+    """
+    from neurotile.design import elaborate
+    from neurotile.testbench.runner import check_simulator, run_cocotb
+
+    check_simulator(sim)
+    design = elaborate(block, structural)
+    build_dir = Path(build_dir)
+    src = build_dir / "src" / f"{design.top}.v"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    if not src.exists() or src.read_text() != design.verilog:
+        src.write_text(design.verilog)
+    result = run_cocotb(sim, sources=[src], toplevel=design.top, test_module=test_module,
+                        build_dir=build_dir, config=cfg, seed=seed)
+    report = dict(result.report)
+    report.setdefault("mismatches", 0 if result.passed else -1)
+    report["passed"] = result.passed
+    report["run_dir"] = str(result.run_dir)
+    return report
+
+
+def run_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+               **options: Any) -> dict[str, Any]:
+    """Check the tile ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
+
+    Returns the testbench report (``results``, ``steps``, ``events``, ``synaptic_ops``,
+    ``periods``, ``mismatches``, ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``.
+    ``options`` go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
+    ``directed``, ``run_length``, ``plant``).
+    """
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    if sim == "amaranth":
+        from neurotile.testbench.sparse_matmul import run_amaranth
+
+        report = run_amaranth(cfg)
+        return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
+    return cocotb_run(BLOCK, p.structural(), sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
+                      test_module="neurotile.testbench.sparse_matmul")
+
+
+def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
+             build_dir: Path) -> SimSummary:
+    """``neurotile simulate sparse-matmul``: directed corners and random runs, every
+    accumulator checked; counts synaptic operations (``spikes``: input events)."""
+    p = sparse_params(params)
+    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
+                        **sim_options(params))
+    mismatches = report["mismatches"]
+    if not report["passed"] and mismatches == 0:
+        mismatches = -1  # the simulation failed without reporting (see its log)
+    ops, cycles = report.get("synaptic_ops", 0), report.get("cycles", 0)
+    detail = (f"{ops / cycles:.2f} synaptic-ops/cycle over {cycles} cycles with stalls"
+              if report["passed"] and cycles else f"see {report.get('run_dir', build_dir)}")
+    return SimSummary(sim, ops, mismatches, report.get("events", 0), report.get("seconds", 0.0),
+                      unit="synaptic-ops", detail=detail)
+
+
+BLOCK = Block(
+    name="sparse-matmul",
+    summary="event-driven sparse synapse tile: y = W^T s, weights stored CSR by input",
+    params=(
+        Param("inputs", int, 16, "input addresses, rows of W (1..4096)"),
+        Param("outputs", int, 16, "outputs, columns of W and accumulators (1..4096)"),
+        Param("weight_width", int, 8, "bits of a signed weight (2..16)"),
+        Param("acc_width", int, 12, "bits of a signed, saturating accumulator (weight_width..32)"),
+        Param("depth", int, 256, "non-zero weights the synapse memory holds (1..65536)"),
+        Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
+    ),
+    build=_build,
+    simulate=simulate,
+    sim_params=SIM_PARAMS,
+)

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Catalogue entry of the spiking layer: sparse synapses into a LIF population."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks.sparse_matmul import SIM_PARAMS, cocotb_run, sim_options
+
+__all__ = ["BLOCK", "layer_kwargs", "run_design", "simulate"]
+
+_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "width",
+               "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
+
+
+def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """The layer's generator keywords among ``params``, validated."""
+    from neurotile.rtl.spiking_layer import layer_params
+
+    kw = {k: params[k] for k in _STRUCTURAL if params.get(k) is not None}
+    layer_params(**kw)
+    return kw
+
+
+def _build(params: dict[str, Any]):
+    from neurotile.rtl.spiking_layer import SpikingLayer
+
+    layer = SpikingLayer(**layer_kwargs(params))
+    top = f"spiking_layer_{layer.sp.inputs}x{layer.lp.neurons}_w{layer.sp.weight_width}"
+    return layer, top
+
+
+def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir: Path,
+               **options: Any) -> dict[str, Any]:
+    """Check the layer built from ``kw`` on ``sim`` (``icarus``, ``verilator``, ``amaranth``).
+
+    Returns the testbench report (``updates``, ``steps``, ``spikes``, ``periods``,
+    ``mismatches``, ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``. ``options``
+    go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
+    ``directed``, ``run_length``, ``plant``).
+    """
+    kw = layer_kwargs(kw)
+    cfg = {"params": kw, "steps": steps, "seed": seed, **options}
+    if sim == "amaranth":
+        from neurotile.testbench.spiking_layer import run_amaranth
+
+        report = run_amaranth(cfg)
+        return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
+    return cocotb_run(BLOCK, kw, sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
+                      test_module="neurotile.testbench.spiking_layer")
+
+
+def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
+             build_dir: Path) -> SimSummary:
+    """``neurotile simulate spiking-layer``: every output spike event of every step checked."""
+    report = run_design(params, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
+                        **sim_options(params))
+    mismatches = report["mismatches"]
+    if not report["passed"] and mismatches == 0:
+        mismatches = -1
+    detail = "" if report["passed"] else f"see {report.get('run_dir', build_dir)}"
+    return SimSummary(sim, report.get("updates", 0), mismatches, report.get("spikes", 0),
+                      report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
+
+
+BLOCK = Block(
+    name="spiking-layer",
+    summary="sparse synapse tile feeding a LIF population: spike events in, spike events out",
+    params=(
+        Param("inputs", int, 16, "input addresses, rows of W (1..4096)"),
+        Param("neurons", int, 16, "LIF neurons, columns of W (1..4096)"),
+        Param("weight_width", int, 8, "bits of a signed weight (2..16)"),
+        Param("acc_width", int, 12, "bits of the saturating accumulators = neuron input "
+              "current (weight_width..32)"),
+        Param("depth", int, 256, "non-zero weights the synapse memory holds (1..65536)"),
+        Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
+        Param("width", int, 16, "membrane bits, two's complement (2..32)"),
+        Param("leak", str, "shift", "leak by arithmetic shift or by fixed-point multiply",
+              choices=("shift", "multiply")),
+        Param("beta_bits", int, 8, "fraction bits of the multiply leak's beta"),
+        Param("refractory_width", int, 2, "bits of the refractory counter (0 removes it)"),
+        Param("reset", str, "subtract", "reset after a spike", choices=("subtract", "zero")),
+        Param("reset_delay", bool, True, "apply the reset on the step after the spike (snnTorch)"),
+    ),
+    build=_build,
+    simulate=simulate,
+    sim_params=SIM_PARAMS,
+)

@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A spiking layer: the sparse synapse tile feeding a LIF population, spike events in and out.
+
+The behaviour is specified by :func:`neurotile.neurons.synapses.spiking_layer_step`; this module
+is its hardware and is checked against it bit for bit.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from neurotile.neurons.lif import LIFIntParams
+from neurotile.neurons.synapses import SparseParams
+from neurotile.rtl.lif import LIFPopulation, lif_params
+from neurotile.rtl.sparse_matmul import (SparseMatmul, event_layout, synapse_layout,
+                                         write_signature)
+
+__all__ = ["SpikingLayer", "layer_params"]
+
+
+def layer_params(*, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1, width: int = 16,
+                 leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
+                 reset: str = "subtract", reset_delay: bool = True
+                 ) -> tuple[SparseParams, LIFIntParams]:
+    """Validate the layer's generator parameters; return the synapse and neuron structures.
+
+    The accumulators are the neurons' input currents, so the LIF input width is ``acc_width``.
+    """
+    sp = SparseParams(inputs=inputs, outputs=neurons, weight_width=weight_width,
+                      acc_width=acc_width, depth=depth, act_width=act_width)
+    lp = lif_params(neurons=neurons, width=width, input_width=acc_width, leak=leak,
+                    beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
+                    reset_delay=reset_delay)
+    return sp, lp
+
+
+class SpikingLayer(wiring.Component):
+    """Sparse synapses into a population of LIF neurons, one timestep at a time.
+
+    A timestep is the input events of the step followed by an ``end`` marker. The synapse tile
+    (:class:`neurotile.rtl.sparse_matmul.SparseMatmul`) accumulates the events; at the marker its
+    accumulators stream, in neuron order, into the ``current`` input of a
+    :class:`neurotile.rtl.lif.LIFPopulation`, which updates one neuron per cycle. The layer emits
+    the address of every neuron that fired, in index order, then an ``end`` marker: the output
+    has the event format of a binary-spike input, so layers chain.
+
+    Cycles per timestep with no back-pressure: the tile's synaptic work ``sum(max(1, L(a)))`` over
+    the step's events (``L(a)`` non-zero weights of row ``a``), plus ``neurons`` cycles of neuron
+    update, plus a few cycles of pipeline (measured in ``docs/sparse.md``); one more cycle when
+    the last neuron fires.
+
+    Parameters
+    ----------
+    inputs, weight_width, acc_width, depth, act_width : int
+        As for :class:`~neurotile.rtl.sparse_matmul.SparseMatmul`; ``acc_width`` is also the
+        width of the neurons' input current.
+    neurons : int
+        Neurons (outputs of the synapse tile), 1 to 4096.
+    width, leak, beta_bits, refractory_width, reset, reset_delay
+        As for :class:`~neurotile.rtl.lif.LIFPopulation`.
+
+    Members
+    -------
+    events : In(stream.Signature(event_layout(inputs, act_width)))
+        Input spike addresses, then an ``end`` marker per timestep.
+    spikes : Out(stream.Signature(event_layout(neurons, 1)))
+        Addresses of the neurons that fired, then an ``end`` marker per timestep.
+    ptr_write, syn_write : In(write_signature(...))
+        The tile's programming ports.
+    threshold, leak, refractory : In
+        Run-time settings of the neurons, as for ``LIFPopulation``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For parameters of the wrong type or out of range.
+    """
+
+    def __init__(self, *, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1, width: int = 16,
+                 leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
+                 reset: str = "subtract", reset_delay: bool = True) -> None:
+        self.sp, self.lp = sp, lp = layer_params(
+            inputs=inputs, neurons=neurons, weight_width=weight_width, acc_width=acc_width,
+            depth=depth, act_width=act_width, width=width, leak=leak, beta_bits=beta_bits,
+            refractory_width=refractory_width, reset=reset, reset_delay=reset_delay)
+        self.out_params = SparseParams(inputs=neurons, outputs=1, weight_width=2, acc_width=2,
+                                       depth=1, act_width=1)
+        members = {
+            "events": In(stream.Signature(event_layout(sp))),
+            "spikes": Out(stream.Signature(event_layout(self.out_params))),
+            "ptr_write": In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width))),
+            "syn_write": In(write_signature(sp.syn_addr_width, synapse_layout(sp))),
+            "threshold": In(unsigned(lp.width - 1)),
+            "leak": In(unsigned(lp.leak_port_width)),
+        }
+        if lp.refractory_width:
+            members["refractory"] = In(unsigned(lp.refractory_width))
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        sp, lp = self.sp, self.lp
+        m.submodules.tile = tile = SparseMatmul(**sp.structural())
+        m.submodules.neurons = lif = LIFPopulation(**lp.structural())
+
+        wiring.connect(m, wiring.flipped(self.events), tile.events)
+        wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)
+        wiring.connect(m, wiring.flipped(self.syn_write), tile.syn_write)
+        m.d.comb += [
+            lif.threshold.eq(self.threshold),
+            lif.leak.eq(self.leak),
+            lif.current.valid.eq(tile.results.valid),
+            lif.current.payload.eq(tile.results.payload.value),
+            tile.results.ready.eq(lif.current.ready),
+        ]
+        if lp.refractory_width:
+            m.d.comb += lif.refractory.eq(self.refractory)
+
+        # -- neuron results -> spike events: addresses of fired neurons, then a marker ----------
+        result = lif.spikes.payload
+        out = self.spikes
+        out_free = ~out.valid | out.ready
+        end_pending = Signal()         # the last neuron fired; its marker follows
+        with m.If(end_pending):
+            with m.If(out_free):
+                m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0), out.payload.end.eq(1),
+                             end_pending.eq(0)]
+        with m.Else():
+            m.d.comb += lif.spikes.ready.eq(out_free)
+            with m.If(lif.spikes.valid & out_free):
+                with m.If(result.spike):
+                    m.d.sync += [out.valid.eq(1), out.payload.addr.eq(result.index),
+                                 out.payload.end.eq(0), end_pending.eq(result.last)]
+                with m.Elif(result.last):
+                    m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0),
+                                 out.payload.end.eq(1)]
+                with m.Else():
+                    m.d.sync += out.valid.eq(0)
+            with m.Elif(out.ready):
+                m.d.sync += out.valid.eq(0)
+        return m
