@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What ``neurotile tapeout`` needs to know about a block: the adapter catalogue.
+
+A block becomes tape-out-able by adding one module ``tapeout/<name>.py`` with a module-level
+``ADAPTER = TapeoutAdapter(...)``; the catalogue finds it by scanning this package, as the block
+catalogue does. An adapter says:
+
+* ``params``: the generator and run-time parameters ``neurotile tapeout <block>`` accepts, with
+  defaults chosen to fit one 1x1 tile where possible;
+* ``regmap(params)``: the registers the block exposes on the host interface;
+* ``build_core(params)``: the block's Amaranth component;
+* ``connect(m, core, host, params)``: the wiring between the block and the host's register
+  ports (including any result capture);
+* ``vectors(params, regmap, seed, steps)``: a :class:`~neurotile.tapeout.vectors.Script` of host
+  transactions with the expected reads, computed from the block's reference model;
+* ``describe(params, regmap)``: the prose for ``info.yaml`` and ``docs/info.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from neurotile.blocks import Param
+from neurotile.errors import UsageError
+
+__all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS"]
+
+
+@dataclass(frozen=True)
+class BlockText:
+    """Prose about a block for the project's documentation (Markdown).
+
+    Members
+    -------
+    title : str
+        ``info.yaml`` title.
+    description : str
+        One line for ``info.yaml``.
+    how_it_works : str
+        The "How it works" section (without heading), from the parameters.
+    how_to_test : str
+        Block-specific steps for "How to test" (the protocol itself is added by the generator).
+    """
+
+    title: str
+    description: str
+    how_it_works: str
+    how_to_test: str
+
+
+@dataclass(frozen=True)
+class TapeoutAdapter:
+    """How to tape out one block (see the module docstring for each member)."""
+
+    block: str
+    summary: str
+    ident: int
+    params: tuple[Param, ...]
+    regmap: Callable[[dict[str, Any]], Any]
+    build_core: Callable[[dict[str, Any]], Any]
+    connect: Callable[..., None]
+    vectors: Callable[..., Any]
+    describe: Callable[[dict[str, Any], Any], BlockText]
+    validate: Callable[[dict[str, Any]], None] = field(default=lambda params: None)
+    test_steps: int = 8
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+#: Options every block's ``tapeout`` takes besides its own parameters.
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("name", str, None, "project name: the top module is tt_um_<name> "
+          "(default: neurotile_<block>)", metavar="NAME"),
+    Param("author", str, "neurotile user", "author for info.yaml", metavar="TEXT"),
+    Param("clock_hz", int, 50_000_000, "clock frequency in Hz for info.yaml and config.json",
+          metavar="HZ"),
+    Param("seed", int, 1, "seed of the random part of the test vectors"),
+    Param("steps", int, None, "timesteps the generated test runs (default: per block)"),
+)
+
+_CATALOGUE: dict[str, TapeoutAdapter] | None = None
+
+
+def adapters() -> dict[str, TapeoutAdapter]:
+    """Every adapter, by block name."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        import neurotile.tapeout as pkg
+
+        found: dict[str, TapeoutAdapter] = {}
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if info.name in ("adapters", "check", "host", "project", "vectors", "wrapper"):
+                continue
+            module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+            adapter = getattr(module, "ADAPTER", None)
+            if isinstance(adapter, TapeoutAdapter):
+                found[adapter.block] = adapter
+        _CATALOGUE = found
+    return _CATALOGUE
+
+
+def get_adapter(name: str) -> TapeoutAdapter:
+    """The adapter of block ``name``; :class:`UsageError` naming the choices otherwise."""
+    found = adapters()
+    if name not in found:
+        raise UsageError(f"unknown block {name!r} for tapeout; choose one of: {', '.join(found)}")
+    return found[name]
