@@ -110,8 +110,8 @@ BLOCK = Block(
         Param("neurons", int, 32, "number of neurons (1..4096)"),
         Param("width", int, 8, "membrane bits, two's complement (2..32)"),
         Param("input_width", int, 8, "input current bits, two's complement (1..32)"),
-        Param("leak", str, "shift", "leak by arithmetic shift or by fixed-point multiply",
-              choices=("shift", "multiply")),
+        Param("leak", str, None, "leak by arithmetic shift or by fixed-point multiply "
+              "(shift unless --beta is given)", choices=("shift", "multiply")),
         Param("leak_shift", int, None, "shift leak k: beta = 1 - 2**-k (run-time default 3)",
               metavar="K"),
         Param("beta", float, None, "multiply leak: beta in (0, 1), rounded to beta_bits",
