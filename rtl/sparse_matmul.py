@@ -212,15 +212,16 @@ class SparseMatmul(wiring.Component):
         row_stop = end_rd.data
         f_row = Signal()
         m.d.comb += f_row.eq(f_done & ~f_end & f_inrange & (row_start < row_stop))
+        # Combinational logic is written as plain expressions (no comb assignments under m.If),
+        # so every simulator evaluates it from time 0 on.
         issue = Signal()
         issue_addr = Signal(unsigned(p.ptr_width))
+        m.d.comb += [issue.eq(busy | f_row), issue_addr.eq(Mux(busy, ptr, row_start))]
         with m.If(busy):
-            m.d.comb += [issue.eq(1), issue_addr.eq(ptr)]
             m.d.sync += ptr.eq(ptr + 1)
             with m.If(ptr + 1 == row_end):
                 m.d.sync += busy.eq(0)
         with m.Elif(f_row):
-            m.d.comb += [issue.eq(1), issue_addr.eq(row_start)]
             m.d.sync += [
                 ptr.eq(row_start + 1),
                 row_end.eq(row_stop),
@@ -244,32 +245,27 @@ class SparseMatmul(wiring.Component):
                                      Mux(total < p.acc_min, p.acc_min, total)))
 
         out_valid = self.results.valid
-        out_free = ~out_valid | self.results.ready
-        with m.If(clearing):
-            m.d.comb += [acc_wr.en.eq(1), acc_wr.addr.eq(index), acc_wr.data.eq(0)]
+        out_free = Signal()
+        sweep = Signal()               # clearing, or draining into a free output register
+        m.d.comb += [
+            out_free.eq(~out_valid | self.results.ready),
+            sweep.eq(clearing | (draining & out_free)),
+            acc_rd.addr.eq(Mux(draining, index, synapse.col)),
+            acc_wr.en.eq(sweep | (~clearing & ~draining & s_valid)),
+            acc_wr.addr.eq(Mux(clearing | draining, index, synapse.col)),
+            acc_wr.data.eq(Mux(clearing | draining, 0, saturated)),
+        ]
+        with m.If(sweep):
             m.d.sync += index.eq(Mux(index_last, 0, index + 1))
             with m.If(index_last):
-                m.d.sync += clearing.eq(0)
-        with m.Elif(draining):
-            m.d.comb += acc_rd.addr.eq(index)
-            with m.If(out_free):
-                m.d.comb += [acc_wr.en.eq(1), acc_wr.addr.eq(index), acc_wr.data.eq(0)]
-                m.d.sync += [
-                    out_valid.eq(1),
-                    self.results.payload.value.eq(acc_rd.data),
-                    self.results.payload.index.eq(index),
-                    self.results.payload.last.eq(index_last),
-                    index.eq(Mux(index_last, 0, index + 1)),
-                ]
-                with m.If(index_last):
-                    m.d.sync += draining.eq(0)
-        with m.Else():
-            m.d.comb += [
-                acc_rd.addr.eq(synapse.col),
-                acc_wr.en.eq(s_valid),
-                acc_wr.addr.eq(synapse.col),
-                acc_wr.data.eq(saturated),
+                m.d.sync += [clearing.eq(0), draining.eq(0)]
+        with m.If(draining & out_free):
+            m.d.sync += [
+                out_valid.eq(1),
+                self.results.payload.value.eq(acc_rd.data),
+                self.results.payload.index.eq(index),
+                self.results.payload.last.eq(index_last),
             ]
-        with m.If(~(draining & out_free) & self.results.ready):
+        with m.Elif(self.results.ready):
             m.d.sync += out_valid.eq(0)
         return m

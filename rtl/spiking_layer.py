@@ -125,12 +125,12 @@ class SpikingLayer(wiring.Component):
         out = self.spikes
         out_free = ~out.valid | out.ready
         end_pending = Signal()         # the last neuron fired; its marker follows
+        m.d.comb += lif.spikes.ready.eq(~end_pending & out_free)
         with m.If(end_pending):
             with m.If(out_free):
                 m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0), out.payload.end.eq(1),
                              end_pending.eq(0)]
         with m.Else():
-            m.d.comb += lif.spikes.ready.eq(out_free)
             with m.If(lif.spikes.valid & out_free):
                 with m.If(result.spike):
                     m.d.sync += [out.valid.eq(1), out.payload.addr.eq(result.index),
