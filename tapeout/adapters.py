@@ -13,7 +13,9 @@ catalogue does. An adapter says:
   ports (including any result capture);
 * ``vectors(params, regmap, seed, steps)``: a :class:`~neurotile.tapeout.vectors.Script` of host
   transactions with the expected reads, computed from the block's reference model;
-* ``describe(params, regmap)``: the prose for ``info.yaml`` and ``docs/info.md``.
+* ``describe(params, regmap)``: the prose for ``info.yaml`` and ``docs/info.md``;
+* ``resolve(params)``: validate the parameters (``TypeError``/``ValueError``) and return them
+  with every default filled in.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class TapeoutAdapter:
     connect: Callable[..., None]
     vectors: Callable[..., Any]
     describe: Callable[[dict[str, Any], Any], BlockText]
-    validate: Callable[[dict[str, Any]], None] = field(default=lambda params: None)
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: params)
     test_steps: int = 8
 
     def defaults(self) -> dict[str, Any]:

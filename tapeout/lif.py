@@ -4,8 +4,8 @@
 Registers: the three run-time settings (``THRESHOLD``, ``LEAK``, ``REFRACTORY``) as ``config``;
 ``CURRENT`` as ``push`` -- each write is one input to the next neuron in index order, so
 ``neurons`` writes make one timestep; the result of the latest update as ``status``
-(``STATUS`` = spike | last << 1, ``INDEX``, ``MEMBRANE``) and, for populations of up to 32
-neurons, ``SPIKES``: bit ``i`` is neuron ``i``'s spike in its latest update.
+(``STATUS`` = spike | last << 1, ``INDEX``, ``MEMBRANE``) and, with ``spike_vector`` (up to 32
+neurons), ``SPIKES``: bit ``i`` is neuron ``i``'s spike in its latest update.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ SPIKE_VECTOR_MAX = 32
 
 
 def _int_params(params: dict[str, Any]) -> LIFIntParams:
-    return LIFIntParams(**{k: params[k] for k in _STRUCTURAL + _RUNTIME})
+    return LIFIntParams(**{k: params[k] for k in _STRUCTURAL + _RUNTIME
+                           if params.get(k) is not None})
 
 
 def lif_regmap(params: dict[str, Any]) -> RegisterMap:
@@ -60,7 +61,7 @@ def lif_regmap(params: dict[str, Any]) -> RegisterMap:
         Register("MEMBRANE", "status", p.width, "latest update: membrane after the step",
                  signed=True),
     ]
-    if p.neurons <= SPIKE_VECTOR_MAX:
+    if params.get("spike_vector"):
         regs.append(Register("SPIKES", "status", p.neurons,
                              "bit i: spike of neuron i in its latest update"))
     return RegisterMap(tuple(regs), event="spike of the latest update")
@@ -85,24 +86,16 @@ def _connect(m: Module, core: LIFPopulation, host: Any, params: dict[str, Any]) 
     if p.refractory_width:
         m.d.comb += core.refractory.eq(host.refractory)
 
-    spike = Signal()
-    last = Signal()
-    index = Signal.like(out.payload.index)
-    membrane = Signal.like(out.payload.membrane)
-    with m.If(out.valid):
-        m.d.sync += [
-            spike.eq(out.payload.spike),
-            last.eq(out.payload.last),
-            index.eq(out.payload.index),
-            membrane.eq(out.payload.membrane),
-        ]
+    # The population's output register keeps the latest result until the next update, so the
+    # status registers read it directly.
+    result = out.payload
     m.d.comb += [
-        host.status.eq(spike | (last << 1)),
-        host.index.eq(index),
-        host.membrane.eq(membrane),
-        host.event.eq(spike),
+        host.status.eq(result.spike | (result.last << 1)),
+        host.index.eq(result.index),
+        host.membrane.eq(result.membrane),
+        host.event.eq(result.spike),
     ]
-    if p.neurons <= SPIKE_VECTOR_MAX:
+    if params.get("spike_vector"):
         vector = Signal(p.neurons)
         with m.If(out.valid):
             m.d.sync += vector.bit_select(out.payload.index, 1).eq(out.payload.spike)
@@ -225,7 +218,7 @@ The arithmetic is exactly neurotile's integer reference model (`lif_int_step`), 
 The neurons are driven through a byte-wide register port: `ui[7:0]` carries write data,
 `uio[4:0]` a register address and `uio[5]` a write strobe; `uo[7:0]` returns the addressed
 register. Each write to `CURRENT` updates the next neuron; `STATUS`, `INDEX` and `MEMBRANE` then
-hold its result{', and `SPIKES` keeps the latest spike of every neuron' if p.neurons <= SPIKE_VECTOR_MAX else ''}.
+hold its result{', and `SPIKES` keeps the latest spike of every neuron' if params.get('spike_vector') else ''}.
 `uio[7]` shows the spike of the latest update (wire an LED to it).
 """
     test = f"""\
@@ -250,8 +243,12 @@ hold its result{', and `SPIKES` keeps the latest spike of every neuron' if p.neu
     )
 
 
-def _validate(params: dict[str, Any]) -> None:
-    _int_params(params)
+def _resolve(params: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``params`` and fill in the run-time defaults that scale with the structure."""
+    p = _int_params(params)
+    if params.get("spike_vector") and p.neurons > SPIKE_VECTOR_MAX:
+        raise ValueError(f"spike_vector needs at most {SPIKE_VECTOR_MAX} neurons, not {p.neurons}")
+    return params | {k: getattr(p, k) for k in _RUNTIME}
 
 
 ADAPTER_ID = 0x4C
@@ -269,16 +266,19 @@ ADAPTER = TapeoutAdapter(
         Param("refractory_width", int, 2, "refractory counter bits (0: none)"),
         Param("reset", str, "subtract", "reset mechanism", choices=("subtract", "zero")),
         Param("reset_delay", bool, True, "apply the reset on the next step (snnTorch default)"),
-        Param("threshold", int, 64, "THRESHOLD after reset"),
-        Param("leak_shift", int, 3, "LEAK after reset in shift mode (k)"),
-        Param("beta_code", int, 224, "LEAK after reset in multiply mode (b)"),
+        Param("threshold", int, None, "THRESHOLD after reset (default: 2**(width-2))"),
+        Param("leak_shift", int, None, "LEAK after reset in shift mode, k (default: min(3, width-1))"),
+        Param("beta_code", int, None,
+              "LEAK after reset in multiply mode, b (default: round(0.875 * 2**beta_bits))"),
         Param("refractory", int, 0, "REFRACTORY after reset"),
+        Param("spike_vector", bool, False, "add the SPIKES register: every neuron's latest spike "
+              f"as one bit vector (up to {SPIKE_VECTOR_MAX} neurons; costs area)"),
     ),
     regmap=lif_regmap,
     build_core=_build,
     connect=_connect,
     vectors=_vectors,
     describe=_describe,
-    validate=_validate,
+    resolve=_resolve,
     test_steps=8,
 )

@@ -254,9 +254,9 @@ def _info_md(text: Any, regmap: RegisterMap) -> str:
 ## How to test
 
 {_protocol_text()}
-With the TinyTapeout demo board, drive the pins from the RP2040 (MicroPython `tt.ui_in`,
-`tt.uio_in`, `tt.uo_out`; set `uio[{ADDRESS_BITS - 1}:0]` and `uio[{WRITE_STROBE_PIN}]` as outputs of the RP2040),
-with the project clock running:
+On the TinyTapeout demo board the RP2040 is the host: from its MicroPython SDK set `ui_in` and
+`uio_in` (make `uio[{WRITE_STROBE_PIN}:0]` outputs of the RP2040 and `uio[7:{BUSY_PIN}]` inputs) and read
+`uo_out`, with the project clock running:
 
 {text.how_to_test}
 The cocotb test in `test/` does exactly this and compares every read with the reference model
@@ -271,7 +271,8 @@ None. The demo board's RP2040 acts as the host; an LED on `uio[{EVENT_PIN}]` sho
 def _config_json(clock_hz: int) -> str:
     config = dict(CONFIG_JSON)
     if clock_hz > 0:
-        config["CLOCK_PERIOD"] = round(1e9 / clock_hz, 3)
+        period = round(1e9 / clock_hz, 3)
+        config["CLOCK_PERIOD"] = int(period) if period == int(period) else period
     return json.dumps(config, indent=2) + "\n"
 
 
@@ -560,7 +561,7 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
         raise UsageError(f"--clock-hz must be 0 or positive, not {common['clock_hz']}")
     top = project_name(adapter, common["name"])
     try:
-        adapter.validate(block_params)
+        block_params = adapter.resolve(block_params)
         component = TinyTapeoutTop(adapter, block_params)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{adapter.block}: {exc}") from None
