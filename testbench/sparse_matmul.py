@@ -419,16 +419,17 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`SparseParams` fields), ``steps``, ``seed``; optional ``directed``,
-    ``density``, ``rate``, ``run_length``, ``gap``, ``stall`` and ``plant`` (``[step, output]``
-    of a planted error).
+    ``density``, ``rate``, ``run_length``, ``gap``, ``stall``, ``plant`` (``[step, output]``
+    of a planted error the run must report) and ``corrupt`` (the same, unannounced).
     """
     p = sparse_params(cfg)
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          density=cfg.get("density"), rate=cfg.get("rate"),
                          run_length=cfg.get("run_length"))
-    if cfg.get("plant"):
-        stim.plant_error(*cfg["plant"])
+    for key in ("plant", "corrupt"):  # announced / unannounced wrong expectation
+        if cfg.get(key):
+            stim.plant_error(*cfg[key])
     checker = SparseChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                             stall=float(cfg.get("stall", 0.2)))
     return stim, checker

@@ -199,14 +199,16 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LayerStimulus, LayerChecker]:
 
     Keys: ``params`` (:class:`~neurotile.rtl.spiking_layer.SpikingLayer` keywords),
     ``steps``, ``seed``; optional ``directed``, ``density``, ``rate``, ``run_length``, ``gap``,
-    ``stall`` and ``plant`` (``[step, neuron]`` of a planted error).
+    ``stall``, ``plant`` (``[step, neuron]`` of a planted error the run must report) and
+    ``corrupt`` (the same, unannounced).
     """
     sp, lp = layer_params_of(cfg)
     stim = make_stimulus(sp, lp, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)), density=cfg.get("density"),
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"))
-    if cfg.get("plant"):
-        stim.plant_error(*cfg["plant"])
+    for key in ("plant", "corrupt"):  # announced / unannounced wrong expectation
+        if cfg.get(key):
+            stim.plant_error(*cfg[key])
     checker = LayerChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                            stall=float(cfg.get("stall", 0.2)))
     return stim, checker
