@@ -22,7 +22,7 @@ crossing of ``SPIKE_THRESHOLD_MV``: the step at whose end ``V >= 0`` after ``V <
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -30,6 +30,7 @@ import numpy as np
 __all__ = [
     "HH",
     "SPIKE_THRESHOLD_MV",
+    "FLOAT_DT_MS",
     "rates",
     "steady_state",
     "hh_float_run",
@@ -47,6 +48,8 @@ __all__ = [
 
 #: Spike detection: upward crossing of this membrane potential (mV).
 SPIKE_THRESHOLD_MV = 0.0
+#: Step of the float reference's RK4 integration (ms).
+FLOAT_DT_MS = 0.01
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def hh_float_run(
     current: np.ndarray | float,
     duration_ms: float,
     *,
-    dt_ms: float = 0.01,
+    dt_ms: float = FLOAT_DT_MS,
     record_every: int = 1,
 ) -> FloatRun:
     """Integrate the Hodgkin-Huxley equations with classic RK4 from rest.
@@ -225,17 +228,21 @@ class HHIntParams:
     ``[-128, 128)`` mV. ``gate_frac``: fraction bits of m, h, n, of the rate tables and of the
     conductance constants (gates are unsigned ``gate_frac``-bit numbers in ``[0, 1)``).
     ``dt_us``: forward-Euler step (microseconds). ``table_bits``: the rate tables hold
-    ``2**table_bits`` entries per mV over [-100, 60) mV.
+    ``2**table_bits`` entries per mV over [-100, 60) mV (-1: one per 2 mV).
+    ``mul_bits``: bits of the multiplier's second operand the hardware consumes per clock cycle
+    (a digit-serial multiplier; at least the operand width means one product per cycle). It sets
+    area and cycles per step only: the results are the same for every value.
     """
 
     v_frac: int = 10
     gate_frac: int = 16
     dt_us: int = 25
     table_bits: int = 0
+    mul_bits: int = 4
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
-                             ("table_bits", -2, 3)):
+                             ("table_bits", -1, 3), ("mul_bits", 1, 32)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
@@ -375,8 +382,9 @@ class HHIntParams:
         return np.asarray(x, dtype=np.float64) / self.one
 
     def structural(self) -> dict[str, int]:
+        """The generator parameters (what the hardware is built from)."""
         return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
-                "table_bits": self.table_bits}
+                "table_bits": self.table_bits, "mul_bits": self.mul_bits}
 
 
 @dataclass

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A Hodgkin-Huxley neuron on one shared multiplier.
+"""A Hodgkin-Huxley neuron on one shared, digit-serial multiplier.
 
 The arithmetic is specified once, by :func:`neurotile.neurons.hodgkin_huxley.hh_int_step`; this
 module is its hardware and is checked against it bit for bit.
@@ -11,19 +11,15 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from neurotile.neurons.hodgkin_huxley import (
-    CURRENT_FRAC,
-    CURRENT_WIDTH,
-    TABLE_V_MIN,
-    HHIntParams,
-)
+from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, HHIntParams
 
-__all__ = ["HHNeuron", "hh_params", "CYCLES_PER_STEP"]
+__all__ = ["HHNeuron", "hh_params", "OPS_PER_STEP", "operand_widths", "cycles_per_op",
+           "cycles_per_step"]
 
-#: Clock cycles of one forward-Euler step: one multiplication per cycle, 15 multiplications.
-CYCLES_PER_STEP = 15
+#: Multiplications in one forward-Euler step (one per multiplier operation).
+OPS_PER_STEP = 15
 
-_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits")
+_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
 
 def hh_params(**kwargs: object) -> HHIntParams:
@@ -43,15 +39,35 @@ def hh_params(**kwargs: object) -> HHIntParams:
     return HHIntParams(**kwargs)  # type: ignore[arg-type]
 
 
+def operand_widths(p: HHIntParams) -> tuple[int, int]:
+    """Widths ``(a, b)`` of the multiplier: ``a`` signed (voltages, gates), ``b`` unsigned
+    (gates, rate tables, constants)."""
+    a = max(p.v_width + 1, p.gate_frac + 1)
+    largest = max([p.k_na, p.k_k, p.k_l, p.k_i, p.gate_max] + [max(t) for t in p.tables.values()])
+    return a, largest.bit_length()
+
+
+def cycles_per_op(p: HHIntParams) -> int:
+    """Clock cycles of one multiplication: ``ceil(b_width / mul_bits)``."""
+    return -(-operand_widths(p)[1] // p.mul_bits)
+
+
+def cycles_per_step(p: HHIntParams) -> int:
+    """Clock cycles of one forward-Euler step: ``15 * cycles_per_op``."""
+    return OPS_PER_STEP * cycles_per_op(p)
+
+
 class HHNeuron(wiring.Component):
     """One Hodgkin-Huxley neuron, forward Euler, one multiplier shared by the whole update.
 
-    Each Euler step of ``dt_us`` microseconds takes :data:`CYCLES_PER_STEP` (15) clock cycles;
-    in each cycle the multiplier forms ``r = (a * b + 2**(G-1)) >> G`` (``G = gate_frac``) for
-    one term of :func:`~neurotile.neurons.hodgkin_huxley.hh_int_step`, in this order:
+    Each Euler step of ``dt_us`` microseconds is 15 multiplier operations. Each operation forms
+    ``r = (a * b + 2**(G-1)) >> G`` (``G = gate_frac``) for one term of
+    :func:`~neurotile.neurons.hodgkin_huxley.hh_int_step` and takes :func:`cycles_per_op`
+    clock cycles: the multiplier consumes ``mul_bits`` bits of ``b`` per cycle, most significant
+    digit first (``mul_bits`` at least the width of ``b``: one cycle). The operations, in order:
 
     ====== ============================== ==============================
-    cycle  ``a * b``                      result
+    op     ``a * b``                      result
     ====== ============================== ==============================
     0      ``(I << (v_frac-8)) * Ki``     ``acc = V + r``
     1-4    ``(V-ENa)*m, *m, *m, *h``      ``p = r`` (running product)
@@ -60,7 +76,7 @@ class HHNeuron(wiring.Component):
     10     ``p * Kk``                     ``acc -= r``
     11     ``(V-EL) * Kl``                ``acc -= r``
     12-14  ``x * B_x[k]`` for m, h, n     ``x = clamp(x + A_x[k] - r)``
-    14     (same cycle)                   ``V = sat(acc)``, ``spike``, ``done``
+    14     (same operation)               ``V = sat(acc)``, ``spike``, ``done``
     ====== ============================== ==============================
 
     ``k`` is the rate-table index of the old V; the tables ``A_x = dt a_x`` and
@@ -74,13 +90,14 @@ class HHNeuron(wiring.Component):
 
     Parameters
     ----------
-    v_frac, gate_frac, dt_us, table_bits : int
+    v_frac, gate_frac, dt_us, table_bits, mul_bits : int
         See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
 
     Members
     -------
     current : In(signed(16))
-        Stimulus (uA/cm^2, 8 fraction bits), read in the first cycle of every step (``start``).
+        Stimulus (uA/cm^2, 8 fraction bits), read only in the first cycle of every step
+        (``start``); it may change at any other time.
     enable : In(1)
         A step starts only while high; low holds the neuron between steps.
     start : Out(1)
@@ -94,7 +111,7 @@ class HHNeuron(wiring.Component):
         Set by a step whose V crossed 0 mV upward; held until the next step ends.
     done : Out(1)
         High for one cycle after each step; ``v``, ``m``, ``h``, ``n``, ``spike`` then hold the
-        new state and stay valid until cycle 12 of the next step.
+        new state and stay valid until operation 12 of the next step.
 
     Raises
     ------
@@ -103,9 +120,9 @@ class HHNeuron(wiring.Component):
     """
 
     def __init__(self, *, v_frac: int = 10, gate_frac: int = 16, dt_us: int = 25,
-                 table_bits: int = 0) -> None:
+                 table_bits: int = 0, mul_bits: int = 4) -> None:
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
-                               table_bits=table_bits)
+                               table_bits=table_bits, mul_bits=mul_bits)
         super().__init__({
             "current": In(signed(CURRENT_WIDTH)),
             "enable": In(1),
@@ -119,23 +136,17 @@ class HHNeuron(wiring.Component):
         })
 
     @property
-    def a_width(self) -> int:
-        """Signed width of the multiplier's first operand (voltages, gates)."""
-        return max(self.p.v_width + 1, self.p.gate_frac + 1)
-
-    @property
-    def b_width(self) -> int:
-        """Unsigned width of the multiplier's second operand (gates, tables, constants)."""
-        p = self.p
-        largest = max([p.k_na, p.k_k, p.k_l, p.k_i, p.gate_max]
-                      + [max(t) for t in p.tables.values()])
-        return largest.bit_length()
+    def cycles_per_step(self) -> int:
+        """Clock cycles of one Euler step."""
+        return cycles_per_step(self.p)
 
     def elaborate(self, platform):
         m = Module()
         p = self.p
         g = p.gate_frac
-        aw, bw = self.a_width, self.b_width
+        aw, bw = operand_widths(p)
+        digits = cycles_per_op(p)
+        k = min(p.mul_bits, bw)
         acc_width = p.acc_bound.bit_length() + 1
 
         # -- state -----------------------------------------------------------------------
@@ -146,7 +157,8 @@ class HHNeuron(wiring.Component):
         gn = Signal(unsigned(g), init=int(s0.n[0]))
         acc = Signal(signed(acc_width))
         prod = Signal(signed(aw))
-        phase = Signal(range(CYCLES_PER_STEP))
+        phase = Signal(range(OPS_PER_STEP))   # which operation
+        digit = Signal(range(max(2, digits)))  # which digit of b, most significant first
         spike = Signal()
         done = Signal()
         m.d.comb += [self.v.eq(v), self.m.eq(gm), self.h.eq(gh), self.n.eq(gn),
@@ -176,15 +188,28 @@ class HHNeuron(wiring.Component):
             with m.Default():  # unused codes: the ROM reads 0
                 m.d.comb += [rate_a.eq(0), rate_b.eq(0)]
 
-        # -- the shared multiplier ---------------------------------------------------------
+        # -- the shared multiplier: digit-serial, most significant digit of b first ------------
         op_a = Signal(signed(aw))
         op_b = Signal(unsigned(bw))
-        product = Signal(signed(aw + bw + 1))
+        product = Signal(signed(aw + bw + 1))   # a * b, complete in the last digit cycle
         r = Signal(signed(aw + bw + 1 - g))
-        m.d.comb += [
-            product.eq(op_a * op_b),
-            r.eq((product + (1 << (g - 1))) >> g),
-        ]
+        op_last = Signal()
+        if digits == 1:
+            m.d.comb += [product.eq(op_a * op_b), op_last.eq(1)]
+        else:
+            padded = Signal(unsigned(digits * k))
+            b_digit = Signal(unsigned(k))
+            word = Signal(range(digits))
+            partial = Signal(signed(aw + bw + 1))  # a * (the digits of b consumed so far)
+            m.d.comb += [
+                padded.eq(op_b),
+                word.eq(digits - 1 - digit),
+                b_digit.eq(padded.word_select(word, k)),
+                product.eq(Mux(digit == 0, 0, partial << k) + op_a * b_digit),
+                op_last.eq(digit == digits - 1),
+            ]
+            m.d.sync += partial.eq(product)
+        m.d.comb += r.eq((product + (1 << (g - 1))) >> g)
 
         cur_scaled = self.current << (p.v_frac - CURRENT_FRAC)
 
@@ -202,16 +227,28 @@ class HHNeuron(wiring.Component):
 
         # -- sequence -----------------------------------------------------------------------
         m.d.sync += done.eq(0)
-        running = (phase != 0) | self.enable
-        m.d.comb += self.start.eq((phase == 0) & self.enable)
-        with m.If(running):
-            m.d.sync += phase.eq(Mux(phase == CYCLES_PER_STEP - 1, 0, phase + 1))
+        first = (phase == 0) & (digit == 0)
+        m.d.comb += self.start.eq(first & self.enable)
+        with m.If(~first | self.enable):
+            if digits > 1:
+                m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
+            with m.If(op_last):
+                m.d.sync += phase.eq(Mux(phase == OPS_PER_STEP - 1, 0, phase + 1))
+
+        # The current is read in the start cycle only: it is kept in ``prod`` (free until
+        # operation 1 writes it) for the remaining digit cycles of operation 0.
+        if digits > 1:
+            with m.If(self.start):
+                m.d.sync += prod.eq(cur_scaled)
+            cur_operand = Mux(digit == 0, cur_scaled, prod)
+        else:
+            cur_operand = cur_scaled
 
         # Operand selection: every case assigns both operands (and the default covers the
         # unused phase code), so the emitted case statements are complete.
         with m.Switch(phase):
             with m.Case(0):
-                m.d.comb += [op_a.eq(cur_scaled), op_b.eq(p.k_i)]
+                m.d.comb += [op_a.eq(cur_operand), op_b.eq(p.k_i)]
             with m.Case(1):
                 m.d.comb += [op_a.eq(v - p.e_na), op_b.eq(gm)]
             with m.Case(2, 3):
@@ -235,21 +272,20 @@ class HHNeuron(wiring.Component):
             with m.Default():  # cycle 14 (15 never occurs)
                 m.d.comb += [gate_sel.eq(2), op_a.eq(gn), op_b.eq(rate_b)]
 
-        # Destinations, one condition per register.
+        # Destinations, one condition per register, written in an operation's last cycle.
         to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
-        last = phase == CYCLES_PER_STEP - 1
-        with m.If(self.start):
+        with m.If(op_last & (phase == 0) & (~first | self.enable)):
             m.d.sync += acc.eq(v + r)
-        with m.If(sub_acc):
+        with m.If(op_last & sub_acc):
             m.d.sync += acc.eq(acc - r)
-        with m.If(to_prod):
+        with m.If(op_last & to_prod):
             m.d.sync += prod.eq(r)
-        with m.If(phase == 12):
+        with m.If(op_last & (phase == 12)):
             m.d.sync += gm.eq(gate_next)
-        with m.If(phase == 13):
+        with m.If(op_last & (phase == 13)):
             m.d.sync += gh.eq(gate_next)
-        with m.If(last):
+        with m.If(op_last & (phase == OPS_PER_STEP - 1)):
             m.d.sync += [
                 gn.eq(gate_next),
                 v.eq(v_next),

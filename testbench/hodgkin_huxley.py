@@ -232,10 +232,10 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[HHStimulus, HHChecker]:
 
 def max_cycles(stim: HHStimulus) -> int:
     """A generous bound on the cycles a run may take (enable gaps, resets, aborted steps)."""
-    from neurotile.rtl.hodgkin_huxley import CYCLES_PER_STEP
+    from neurotile.rtl.hodgkin_huxley import cycles_per_step
 
     resets = int(stim.reset_after.sum()) + 1
-    return 2 * (CYCLES_PER_STEP + 2) * (stim.steps + resets) + 100
+    return 2 * (cycles_per_step(stim.params) + 2) * (stim.steps + resets) + 100
 
 
 def verdict(cfg: Mapping[str, Any], stim: HHStimulus, report: Mapping[str, Any]) -> None:

@@ -186,7 +186,8 @@ def test_current_codes_and_their_range():
 @pytest.mark.parametrize("kwargs, exc, message", [
     (dict(v_frac=7), ValueError, r"^v_frac must be between 8 and 16, not 7$"),
     (dict(gate_frac=21), ValueError, r"^gate_frac must be between 8 and 20, not 21$"),
-    (dict(table_bits=4), ValueError, r"^table_bits must be between 0 and 3, not 4$"),
+    (dict(table_bits=4), ValueError, r"^table_bits must be between -1 and 3, not 4$"),
+    (dict(mul_bits=0), ValueError, r"^mul_bits must be between 1 and 32, not 0$"),
     (dict(dt_us=0), ValueError, r"^dt_us must be between 1 and 100, not 0$"),
     (dict(dt_us=2.5), TypeError, r"^dt_us must be an integer, not 2.5$"),
     (dict(v_frac=True), TypeError, r"^v_frac must be an integer, not True$"),
@@ -201,7 +202,7 @@ def test_parameter_errors(kwargs, exc, message):
 
 def test_unknown_hardware_parameter_is_a_type_error():
     with pytest.raises(TypeError, match=r"^unknown Hodgkin-Huxley parameter\(s\) width; allowed: "
-                                        r"v_frac, gate_frac, dt_us, table_bits$"):
+                                        r"v_frac, gate_frac, dt_us, table_bits, mul_bits$"):
         hh_params(width=8)
 
 

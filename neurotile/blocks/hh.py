@@ -9,9 +9,9 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "model"]
 
-_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits")
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
 
 def int_params(params: dict[str, Any]) -> HHIntParams:
@@ -22,7 +22,8 @@ def int_params(params: dict[str, Any]) -> HHIntParams:
 
 
 def _top(p: HHIntParams) -> str:
-    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{p.table_bits}"
+    table = str(p.table_bits) if p.table_bits >= 0 else f"m{-p.table_bits}"
+    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}_k{p.mul_bits}"
 
 
 def _build(params: dict[str, Any]):
@@ -88,6 +89,33 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
                       report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
 
 
+def model(params: dict[str, Any], *, kind: str, current: float,
+          duration_ms: float) -> dict[str, Any]:
+    """``neurotile model hh``: spike times of the float (RK4) or fixed (integer) model from rest.
+
+    The float model ignores the hardware parameters; the fixed model rounds ``current`` to the
+    stimulus port's 1/256 uA/cm^2 and runs ``round(duration_ms / dt)`` Euler steps.
+    """
+    from neurotile.neurons.hodgkin_huxley import FLOAT_DT_MS, hh_float_run, hh_int_run
+
+    if kind == "float":
+        run = hh_float_run(float(current), float(duration_ms))
+        return {"spike_times_ms": [round(t, 6) for t in run.spike_times[0]], "model": "float",
+                "params": {"current": current, "duration_ms": duration_ms,
+                           "method": "rk4", "dt_ms": FLOAT_DT_MS}}
+    if kind != "fixed":
+        raise ValueError(f"model kind must be 'float' or 'fixed', not {kind!r}")
+    p = int_params(params)
+    code = p.current_code(current)
+    steps = int(round(duration_ms * 1000 / p.dt_us))
+    if steps < 1:
+        raise ValueError(f"duration {duration_ms} ms is shorter than one step of {p.dt_us} us")
+    run = hh_int_run(p, code, steps)
+    return {"spike_times_ms": [round(t, 6) for t in run.spike_times[0]], "model": "fixed",
+            "params": {"current": current, "current_code": code, "duration_ms": duration_ms,
+                       "steps": steps, **p.structural()}}
+
+
 BLOCK = Block(
     name="hh",
     summary="Hodgkin-Huxley neuron: rate tables, forward Euler on one shared multiplier",
@@ -95,10 +123,12 @@ BLOCK = Block(
         Param("v_frac", int, 10, "fraction bits of V (mV); V is 8 + v_frac bits (8..16)"),
         Param("gate_frac", int, 16, "fraction bits of the gates m, h, n and the rate tables (8..20)"),
         Param("dt_us", int, 25, "forward-Euler step in microseconds (1..100, gate-stable)"),
-        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (0..3)"),
+        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (-1..3)"),
+        Param("mul_bits", int, 4, "multiplier bits per cycle (digit-serial; >= 18: one cycle)"),
     ),
     build=_build,
     simulate=simulate,
+    extras={"model": model},
     sim_params=(
         Param("gap", float, 0.1, "probability that enable is low on a cycle (delays a step)"),
     ),
