@@ -55,6 +55,8 @@ EVENT_PIN = 7
 UIO_OUTPUTS = (BUSY_PIN, EVENT_PIN)
 
 KINDS = ("const", "config", "push", "status")
+#: Ports of :class:`HostInterface` that registers cannot be named after.
+RESERVED_PORTS = ("ui_in", "uio_in", "uo_out", "uio_out", "uio_oe", "block_busy", "block_event")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class RegisterMap:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"Register names must be unique; repeated: {', '.join(dup)}")
+        clash = sorted(r.name for r in self.registers if r.port in RESERVED_PORTS)
+        if clash:
+            raise ValueError(f"Register names {', '.join(clash)} clash with ports of the host "
+                             "interface")
         if self.size > (1 << ADDRESS_BITS):
             raise ValueError(f"The registers take {self.size} byte addresses; the address pins "
                              f"allow {1 << ADDRESS_BITS}")
@@ -256,9 +262,10 @@ class HostInterface(wiring.Component):
         TinyTapeout input pins.
     uo_out, uio_out, uio_oe : Out(8)
         TinyTapeout output pins and output enables.
-    busy : In(1)
-        The block is working; ORed with pending ``push`` transfers onto ``uio[6]``.
-    event : In(1)
+    block_busy : In(1)
+        The block is working and will finish on its own; ORed with pending ``push`` transfers
+        onto ``uio[6]``.
+    block_event : In(1)
         Driven onto ``uio[7]``.
     """
 
@@ -269,7 +276,7 @@ class HostInterface(wiring.Component):
         members = {
             "ui_in": In(8), "uio_in": In(8),
             "uo_out": Out(8), "uio_out": Out(8), "uio_oe": Out(8),
-            "busy": In(1), "event": In(1),
+            "block_busy": In(1), "block_event": In(1),
         }
         for r in regmap.registers:
             if r.kind == "config":
@@ -330,13 +337,13 @@ class HostInterface(wiring.Component):
                 m.d.comb += read_data.eq(0)
         m.d.sync += self.uo_out.eq(read_data)
 
-        busy = self.busy
+        busy = self.block_busy
         for valid in pending:
             busy = busy | valid
         m.d.comb += [
             self.uio_oe.eq(sum(1 << p for p in UIO_OUTPUTS)),
             self.uio_out[BUSY_PIN].eq(busy),
-            self.uio_out[EVENT_PIN].eq(self.event),
+            self.uio_out[EVENT_PIN].eq(self.block_event),
         ]
         return m
 

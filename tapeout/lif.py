@@ -81,7 +81,7 @@ def _connect(m: Module, core: LIFPopulation, host: Any, params: dict[str, Any]) 
         core.current.payload.eq(host.current.payload),
         host.current.ready.eq(core.current.ready),
         out.ready.eq(1),
-        host.busy.eq(out.valid | ~core.current.ready),
+        host.block_busy.eq(out.valid | ~core.current.ready),
     ]
     if p.refractory_width:
         m.d.comb += core.refractory.eq(host.refractory)
@@ -93,7 +93,7 @@ def _connect(m: Module, core: LIFPopulation, host: Any, params: dict[str, Any]) 
         host.status.eq(result.spike | (result.last << 1)),
         host.index.eq(result.index),
         host.membrane.eq(result.membrane),
-        host.event.eq(result.spike),
+        host.block_event.eq(result.spike),
     ]
     if params.get("spike_vector"):
         vector = Signal(p.neurons)

@@ -407,3 +407,40 @@ def test_tapeout_end_to_end_with_gate_level(tmp_path, build_root, capsys):
     text = capsys.readouterr().out
     assert "RTL test passed" in text and "gate-level test passed" in text
     assert (out / "test" / "sim_build" / "gl" / "sim.vvp").is_file()
+
+
+# -- other blocks ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sparse_project():
+    return generate(get_adapter("sparse-matmul"), {}, estimator=fake_estimator())
+
+
+def test_sparse_project_passes_check(tmp_path, sparse_project):
+    out = write_tree(tmp_path / "sparse", sparse_project.files, force=False)
+    assert check_project(out) == []
+    verilog = sparse_project.files[f"src/{sparse_project.top}.v"]
+    assert parse_ports(verilog, sparse_project.top) == dict(TT_PORTS)
+
+
+def test_sparse_vectors_saturate_and_check_every_output(sparse_project):
+    vectors = json.loads(sparse_project.files["test/vectors.json"])
+    reads = {op[3]: op[2] for op in vectors["ops"] if op[0] == "R"}
+    assert reads["step 0 output 0 value byte 0"] == 0xFF       # 2047: the 12-bit maximum
+    assert reads["step 0 output 0 value byte 1"] == 0x07
+    values = [k for k in reads if k.endswith("value byte 0")]
+    assert len(values) == 8 * vectors["meta"]["steps"]
+
+
+def test_register_names_cannot_clash_with_host_ports():
+    with pytest.raises(ValueError, match=r"^Register names BLOCK_BUSY clash with ports of the "
+                                         r"host interface$"):
+        RegisterMap((Register("BLOCK_BUSY", "status", 1, "x"),))
+
+
+@pytest.mark.sim
+def test_sparse_generated_test_passes_on_icarus(tmp_path, sparse_project):
+    out = write_tree(tmp_path / "sparse", sparse_project.files, force=False)
+    result = run_make(out)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout)
