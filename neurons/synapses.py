@@ -252,9 +252,9 @@ def sparse_matvec(
     """Accumulate one timestep's events; return ``(acc, synaptic_ops)``.
 
     ``events`` are input addresses (binary spikes) or ``(address, value)`` pairs with
-    ``0 <= value < 2**act_width`` (``value`` 1 when ``act_width`` is 1). Addresses outside ``0 .. inputs-1`` have no synapses and are
-    ignored, as in the hardware. ``acc`` (int64, ``outputs`` entries) starts at zero;
-    ``synaptic_ops`` counts the weights walked.
+    ``0 <= value < 2**act_width`` (``value`` 1 when ``act_width`` is 1). Addresses outside
+    ``0 .. inputs-1`` have no synapses and are ignored, as in the hardware. ``acc`` (int64,
+    ``outputs`` entries) starts at zero; ``synaptic_ops`` counts the weights walked.
     """
     acc = np.zeros(csr.outputs, np.int64)
     ops = 0

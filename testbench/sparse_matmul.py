@@ -104,14 +104,15 @@ def _saturating_runs(p: SparseParams, rng: np.random.Generator) -> list[Run]:
     return runs
 
 
-def random_steps(p: SparseParams, rng: np.random.Generator, steps: int,
-                 rate: float) -> list[list[tuple[int, int]]]:
+def random_steps(p: SparseParams, rng: np.random.Generator, steps: int, rate: float, *,
+                 repeats: bool = True) -> list[list[tuple[int, int]]]:
     """Random spike trains: each input fires with probability ``rate`` per step, in a shuffled
-    order with an occasional repeated event; activations uniform in ``1 .. act_max``."""
+    order (with ``repeats``, an occasional repeated event); activations uniform in
+    ``1 .. act_max``."""
     out = []
     for _ in range(steps):
         fired = np.flatnonzero(rng.random(p.inputs) < rate)
-        if len(fired) and rng.random() < 0.2:
+        if repeats and len(fired) and rng.random() < 0.2:
             fired = np.concatenate([fired, rng.choice(fired, size=1 + len(fired) // 4)])
         rng.shuffle(fired)
         out.append([(int(a), int(rng.integers(1, p.act_max + 1))) for a in fired])
@@ -120,15 +121,24 @@ def random_steps(p: SparseParams, rng: np.random.Generator, steps: int,
 
 def make_runs(p: SparseParams, steps: int, seed: int, *, directed: bool = True,
               density: float | None = None, rate: float | None = None,
-              run_length: int | None = None) -> list[Run]:
+              run_length: int | None = None,
+              grid: Sequence[Sequence[float]] | None = None) -> list[Run]:
     """Seeded runs: directed corners (when ``directed``), then random matrices and spike trains.
 
-    Random runs reprogram the weights every ``run_length`` steps (default: spread ``steps`` over
-    five runs), cycling through densities 1 % to 100 % and spike rates 2 % to 100 % unless
-    ``density`` or ``rate`` fix them; every third run starts with a reset.
+    The directed runs are always sent in full; random runs fill up the rest of ``steps``. They
+    reprogram the weights every ``run_length`` steps (default: spread the steps over five runs),
+    cycling through densities 1 % to 100 % and spike rates 2 % to 100 % unless ``density`` or
+    ``rate`` fix them; every third run starts with a reset. ``grid``, a list of ``(density,
+    rate)`` pairs, replaces the random runs by one run of ``run_length`` steps per pair, without
+    repeated events.
     """
     rng = np.random.default_rng(seed)
     runs = _saturating_runs(p, rng) if directed else []
+    if grid is not None:
+        n = run_length or 1
+        return runs + [Run(random_weights(p, float(d), rng),
+                           random_steps(p, rng, n, float(r), repeats=False))
+                       for d, r in grid]
     used = sum(len(r.steps) for r in runs)
     left = max(0, steps - used)
     length = run_length or max(1, -(-left // 5))
@@ -419,14 +429,14 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`SparseParams` fields), ``steps``, ``seed``; optional ``directed``,
-    ``density``, ``rate``, ``run_length``, ``gap``, ``stall``, ``plant`` (``[step, output]``
-    of a planted error the run must report) and ``corrupt`` (the same, unannounced).
+    ``density``, ``rate``, ``run_length``, ``grid``, ``gap``, ``stall``, ``plant`` (``[step,
+    output]`` of a planted error the run must report) and ``corrupt`` (the same, unannounced).
     """
     p = sparse_params(cfg)
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          density=cfg.get("density"), rate=cfg.get("rate"),
-                         run_length=cfg.get("run_length"))
+                         run_length=cfg.get("run_length"), grid=cfg.get("grid"))
     for key in ("plant", "corrupt"):  # announced / unannounced wrong expectation
         if cfg.get(key):
             stim.plant_error(*cfg[key])

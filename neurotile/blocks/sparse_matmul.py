@@ -105,8 +105,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
     ops, cycles = report.get("synaptic_ops", 0), report.get("cycles", 0)
-    detail = (f"{ops / cycles:.2f} synaptic-ops/cycle over {cycles} cycles with stalls"
-              if report["passed"] and cycles else f"see {report.get('run_dir', build_dir)}")
+    detail = (f"{report.get('results', 0)} accumulators over {cycles} cycles, with random gaps "
+              f"and stalls" if report["passed"] else f"see {report.get('run_dir', build_dir)}")
     return SimSummary(sim, ops, mismatches, report.get("events", 0), report.get("seconds", 0.0),
                       unit="synaptic-ops", detail=detail)
 
