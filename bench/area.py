@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sky130 cell area of every block at its defaults, and of the LIF population against its size.
+
+Synthesises with Yosys to sky130_fd_sc_hd (see ``neurotile.flows.synth``; cell area only, no
+routing) and writes ``build/bench/area.json`` and ``build/bench/area.md`` (Markdown tables for the
+README). Run from the repository root::
+
+    python bench/area.py            # every block + LIF sweep 8..256 neurons
+    python bench/area.py --quick    # LIF sweep 8..64 only
+
+Each synthesis takes a few seconds (the first Yosys run on a machine compiles for ~30 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from neurotile.blocks import blocks
+from neurotile.design import elaborate
+from neurotile.flows.synth import SynthResult, synthesize
+from neurotile.flows.tiles import DEFAULT_DENSITY, get_tile
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "bench"
+SIZES = (8, 16, 32, 64, 128, 256)
+
+
+def _synth(name: str, params: dict[str, Any], work: Path) -> tuple[SynthResult, float]:
+    block = blocks()[name]
+    design = elaborate(block, params)
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / f"{design.top}.v"
+    src.write_text(design.verilog)
+    t0 = time.perf_counter()
+    result = synthesize([src], top=design.top, work_dir=work / "synth")
+    return result, time.perf_counter() - t0
+
+
+def _row(result: SynthResult, **extra: Any) -> dict[str, Any]:
+    best = result.smallest_tile(DEFAULT_DENSITY)
+    return extra | {
+        "top": result.top,
+        "cells": result.cells,
+        "area_um2": round(result.area, 1),
+        "flip_flops": result.flip_flops,
+        "util_1x1": round(result.fit(get_tile("1x1")).utilisation, 4),
+        "tile": best.name if best else None,
+    }
+
+
+def _storage_options() -> tuple[str, ...]:
+    from neurotile.rtl.lif import LIFPopulation
+
+    params = inspect.signature(LIFPopulation.__init__).parameters
+    return ("memory", "ring") if "storage" in params else ("memory",)
+
+
+def _synth_lif(n: int, refr: int, storage: str, work: Path) -> tuple[SynthResult, float]:
+    from neurotile.rtl.export import to_verilog
+    from neurotile.rtl.lif import LIFPopulation
+
+    kwargs: dict[str, Any] = {"neurons": n, "refractory_width": refr}
+    if storage != "memory":
+        kwargs["storage"] = storage
+    top = f"lif_n{n}_r{refr}_{storage}"
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / f"{top}.v"
+    src.write_text(to_verilog(LIFPopulation(**kwargs), name=top))
+    t0 = time.perf_counter()
+    result = synthesize([src], top=top, work_dir=work / "synth")
+    return result, time.perf_counter() - t0
+
+
+def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": []}
+    if all_blocks:
+        for name, block in blocks().items():
+            result, secs = _synth(name, {}, OUT / "blocks" / name)
+            data["blocks"].append(_row(result, block=name, params=block.defaults()))
+            print(f"{name}: {result.area:,.0f} um^2 ({secs:.1f} s)", file=sys.stderr)
+    for storage in _storage_options():
+        for refr in (2, 0):
+            for n in sizes:
+                tag = f"n{n}_r{refr}_{storage}"
+                result, secs = _synth_lif(n, refr, storage, OUT / "lif" / tag)
+                row = _row(result, neurons=n, refractory_width=refr, storage=storage)
+                row["um2_per_neuron"] = round(result.area / n, 1)
+                data["lif"].append(row)
+                print(f"lif {tag}: {result.area:,.0f} um^2 ({secs:.1f} s)", file=sys.stderr)
+    return data
+
+
+def markdown(data: dict[str, Any]) -> str:
+    pct = f"{data['density']:.0%}"
+    lines = []
+    if data["blocks"]:
+        lines += [f"| block | cells | flip-flops | cell area (um^2) | 1x1 utilisation | "
+                  f"smallest tile at {pct} |", "|---|---:|---:|---:|---:|---|"]
+        for r in data["blocks"]:
+            lines.append(f"| {r['block']} | {r['cells']} | {r['flip_flops']} | "
+                         f"{r['area_um2']:,.0f} | {r['util_1x1']:.0%} | {r['tile'] or 'none'} |")
+        lines.append("")
+    lines += [f"| LIF neurons | refractory bits | storage | cell area (um^2) | um^2/neuron | "
+              f"1x1 utilisation | smallest tile at {pct} |",
+              "|---:|---:|---|---:|---:|---:|---|"]
+    for r in data["lif"]:
+        lines.append(f"| {r['neurons']} | {r['refractory_width']} | {r['storage']} | "
+                     f"{r['area_um2']:,.0f} | {r['um2_per_neuron']:.0f} | {r['util_1x1']:.0%} | "
+                     f"{r['tile'] or 'none'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="LIF sweep 8..64 only")
+    args = parser.parse_args(argv)
+    sizes = SIZES[:4] if args.quick else SIZES
+    data = run(sizes, all_blocks=not args.quick)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "area.json").write_text(json.dumps(data, indent=2) + "\n")
+    md = markdown(data)
+    (OUT / "area.md").write_text(md)
+    print(md)
+    print(f"wrote {OUT / 'area.json'} and {OUT / 'area.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
