@@ -218,14 +218,17 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[HHStimulus, HHChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`HHIntParams` fields), ``steps``, ``seed``, optional ``directed``,
-    ``gap``, ``reset_rate`` and ``plant`` (the step whose expected V is made wrong).
+    ``gap``, ``reset_rate``, ``plant`` (the step whose expected V is made wrong; the run must
+    report it as its only mismatch) and ``corrupt`` (the same error, unannounced: the run must
+    fail).
     """
     p = HHIntParams(**cfg.get("params", {}))
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          reset_rate=float(cfg.get("reset_rate", 0.0005)))
-    if cfg.get("plant") is not None:
-        stim.plant_error(int(cfg["plant"]))
+    planted = cfg.get("plant", cfg.get("corrupt"))
+    if planted is not None:
+        stim.plant_error(int(planted))
     checker = HHChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.1)))
     return stim, checker
 

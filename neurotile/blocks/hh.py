@@ -39,7 +39,7 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
 
     Returns the testbench report (``updates`` = Euler steps checked, ``spikes``, ``mismatches``,
     ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``. ``options`` go into the
-    testbench configuration (``gap``, ``directed``, ``plant``, ``reset_rate``).
+    testbench configuration (``gap``, ``directed``, ``plant``, ``corrupt``, ``reset_rate``).
     """
     from neurotile.testbench.hodgkin_huxley import run_amaranth
 
