@@ -419,18 +419,22 @@ def format_report(result: SynthResult, density: float = DEFAULT_DENSITY) -> str:
         lines.append(f"{f.tile.name:<5} {f.tile.core_area:>11,.0f}   {f.utilisation:>10.1%}  {mark}")
     best = result.smallest_tile(density)
     if best is not None:
-        lines.append(f"smallest tile at {density:.0%} density: {best.name} "
+        lines.append(f"smallest tile at {_pct(density)} density: {best.name} "
                      f"({result.fit(best, density).utilisation:.1%} utilisation)")
     else:
-        lines.append(f"smallest tile at {density:.0%} density: none")
+        lines.append(f"smallest tile at {_pct(density)} density: none")
     lines.append(f"netlist: {result.netlist}")
     return "\n".join(lines)
+
+
+def _pct(density: float) -> str:
+    return f"{density * 100:.3g}%"
 
 
 def no_fit_message(area: float, density: float = DEFAULT_DENSITY) -> str:
     """One line saying a cell area fits no tile at ``density`` and by how much it misses."""
     largest = max(TILES, key=lambda t: t.core_area)
     capacity = largest.core_area * density
-    return (f"{area:,.0f} um^2 of cells fits no TinyTapeout tile at {density:.0%} density: the "
+    return (f"{area:,.0f} um^2 of cells fits no TinyTapeout tile at {_pct(density)} density: the "
             f"largest ({largest.name}) takes {capacity:,.0f} um^2, {area - capacity:,.0f} um^2 "
             f"({area / capacity - 1:.0%}) too much")

