@@ -142,3 +142,14 @@ def test_block_simulate_amaranth(tmp_path):
         build_dir=tmp_path)
     assert summary.mismatches == 0 and summary.unit == "neuron-updates"
     assert summary.updates >= 30 * 6 and summary.updates % 6 == 0  # directed runs come first
+
+
+@pytest.mark.parametrize("command", ["generate", "simulate"])
+@pytest.mark.parametrize("name", ["sparse-matmul", "spiking-layer"])
+def test_cli_help(command, name, capsys):
+    from neurotile.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([command, name, "--help"])
+    assert exc.value.code == 0
+    assert "--inputs" in capsys.readouterr().out

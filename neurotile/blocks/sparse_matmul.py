@@ -14,10 +14,10 @@ __all__ = ["BLOCK", "sparse_params", "run_design", "simulate", "cocotb_run", "SI
 _STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width")
 
 SIM_PARAMS = (
-    Param("density", float, None, "weight density of the random matrices, 0..1 "
-          "(default: sweep 1 % to 100 %)", metavar="D"),
-    Param("rate", float, None, "probability an input spikes in a step, 0..1 "
-          "(default: sweep 2 % to 100 %)", metavar="R"),
+    Param("density", float, None, "weight density of the random matrices, 0..1; unset: "
+          "runs sweep 0.01 to 1", metavar="D"),
+    Param("rate", float, None, "probability an input spikes in a step, 0..1; unset: runs "
+          "sweep 0.02 to 1", metavar="R"),
     Param("gap", float, 0.2, "probability an input event is not offered on a cycle"),
     Param("stall", float, 0.2, "probability the output is not read on a cycle"),
 )
