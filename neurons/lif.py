@@ -309,35 +309,49 @@ def lif_int_step(
     ``threshold``, ``leak`` and ``refractory`` override the run-time settings of ``p`` (they are
     ports of the hardware and may change between steps); ``leak`` is ``k`` or ``b`` by mode.
     """
+    mem = state.mem
+    cur = _checked_currents(current, p, mem.shape)
     th = p.threshold if threshold is None else int(threshold)
     lk = p.leak_value if leak is None else int(leak)
     rf = p.refractory if refractory is None else int(refractory)
-    mem = state.mem
+    v, refr, spikes = _advance(mem, state.refr, cur, p, th, lk, rf)
+    return LIFIntState(v, refr), spikes
+
+
+def _checked_currents(current: np.ndarray, p: LIFIntParams, shape: tuple[int, ...]) -> np.ndarray:
     cur = np.asarray(current, dtype=np.int64)
-    if cur.shape != mem.shape:
-        raise ValueError(f"current must have shape {mem.shape}, not {cur.shape}")
+    if cur.shape != shape:
+        raise ValueError(f"current must have shape {shape}, not {cur.shape}")
     if cur.min(initial=0) < p.input_min or cur.max(initial=0) > p.input_max:
         raise ValueError(
             f"current out of range for {p.input_width}-bit input: allowed {p.input_min}..{p.input_max}"
         )
+    return cur
 
-    r = (mem > th) if p.reset_delay else np.zeros_like(mem, dtype=bool)
+
+def _advance(mem: np.ndarray, refr: np.ndarray, cur: np.ndarray, p: LIFIntParams, th: int,
+             lk: int, rf: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arithmetic of :func:`lif_int_step` on validated arrays (the inner loop of runs)."""
     if p.leak == "shift":
         leaked = mem - (mem >> lk)
     else:
         leaked = (mem * lk) >> p.beta_bits
-    active = state.refr == 0
-    cur = np.where(active, cur, 0)
-    if p.reset == "subtract":
-        v = leaked + cur - np.where(r, th, 0)
-    else:
-        v = np.where(r, 0, leaked) + cur
-    v = np.clip(v, p.mem_min, p.mem_max)
+    active = refr == 0
+    v = leaked
+    if p.reset_delay:
+        r = mem > th
+        if p.reset == "subtract":
+            v = v - r * th
+        else:
+            v = np.where(r, 0, v)
+    v = v + cur * active
+    np.clip(v, p.mem_min, p.mem_max, out=v)
     spikes = active & (v > th)
     if not p.reset_delay:
         v = np.where(spikes, v - th if p.reset == "subtract" else 0, v)
-    refr = np.where(spikes, rf, np.where(active, 0, state.refr - 1))
-    return LIFIntState(v, refr), spikes
+    if p.refractory_width:
+        refr = np.where(spikes, rf, np.where(active, 0, refr - 1))
+    return v, refr, spikes
 
 
 def lif_int_run(
@@ -355,20 +369,17 @@ def lif_int_run(
     ``threshold``, ``leak`` and ``refractory``, when given, are per-step run-time settings (shape
     ``(steps,)``).
     """
-    currents = np.asarray(currents, dtype=np.int64)
+    currents = _checked_currents(currents, p, (len(currents), p.neurons))
     steps = currents.shape[0]
     state = LIFIntState.zeros(p.neurons) if state is None else state.copy()
+    th = np.full(steps, p.threshold) if threshold is None else np.asarray(threshold)
+    lk = np.full(steps, p.leak_value) if leak is None else np.asarray(leak)
+    rf = np.full(steps, p.refractory) if refractory is None else np.asarray(refractory)
     mems = np.empty_like(currents)
     spikes = np.empty(currents.shape, dtype=bool)
+    mem, refr = state.mem, state.refr
     for t in range(steps):
-        state, s = lif_int_step(
-            state,
-            currents[t],
-            p,
-            threshold=None if threshold is None else threshold[t],
-            leak=None if leak is None else leak[t],
-            refractory=None if refractory is None else refractory[t],
-        )
-        mems[t] = state.mem
-        spikes[t] = s
-    return mems, spikes, state
+        mem, refr, spikes[t] = _advance(mem, refr, currents[t], p, int(th[t]), int(lk[t]),
+                                        int(rf[t]))
+        mems[t] = mem
+    return mems, spikes, LIFIntState(mem, refr)

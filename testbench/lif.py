@@ -39,6 +39,8 @@ __all__ = [
     "lif_ports",
     "decode_output",
     "check_config",
+    "stimulus_of",
+    "plant",
     "run_amaranth",
 ]
 
@@ -76,6 +78,11 @@ class LIFStimulus:
         n = self.params.neurons
         return int(sum(n if k < 0 else k for k in self.cut))
 
+    def compute_expected(self) -> None:
+        """Run the reference model over the stimulus (resets included)."""
+        self.expected_mem, self.expected_spike = _expected(
+            self.params, self.currents, self.threshold, self.leak, self.refractory, self.cut)
+
     def plant_error(self, step: int, neuron: int) -> None:
         """Change one expected membrane by one LSB, to show the checker reports it."""
         p = self.params
@@ -100,7 +107,7 @@ def _expected(p: LIFIntParams, currents, threshold, leak, refractory, cut):
 
 
 def make_stimulus(p: LIFIntParams, steps: int, seed: int, *, directed: bool = True,
-                  reset_rate: float = 0.002) -> LIFStimulus:
+                  reset_rate: float = 0.002, expected: bool = True) -> LIFStimulus:
     """Seeded stimulus: directed corner cases first (when ``directed``), then random steps.
 
     Directed: maximum and minimum input until the membrane saturates (threshold at its maximum so
@@ -108,7 +115,8 @@ def make_stimulus(p: LIFIntParams, steps: int, seed: int, *, directed: bool = Tr
     refractory at its maximum under strong input, a threshold and leak change, and a reset in the
     middle of a timestep. Random: currents from several distributions (full range, near the
     threshold, sparse bursts, silence), run-time settings that change at step boundaries, and
-    resets at random points.
+    resets at random points. With ``expected=False`` the reference model is not run yet (call
+    :meth:`LIFStimulus.compute_expected`, e.g. while a simulator runs).
     """
     rng = np.random.default_rng(seed)
     n = p.neurons
@@ -183,8 +191,10 @@ def make_stimulus(p: LIFIntParams, steps: int, seed: int, *, directed: bool = Tr
             cut[s.start + i] = rng.integers(0, n + 1)
 
     cut[-1] = -1 if cut[-1] == n else cut[-1]
-    mem, spk = _expected(p, cur, th, lk, rf, cut)
-    return LIFStimulus(p, cur, th, lk, rf, cut, mem, spk)
+    stim = LIFStimulus(p, cur, th, lk, rf, cut, None, None)  # type: ignore[arg-type]
+    if expected:
+        stim.compute_expected()
+    return stim
 
 
 # -- ports and payload -------------------------------------------------------------------------
@@ -315,6 +325,21 @@ class LIFChecker:
 
 # -- runs ----------------------------------------------------------------------------------------
 
+def stimulus_of(cfg: Mapping[str, Any], *, expected: bool = True) -> LIFStimulus:
+    """The stimulus a configuration describes (see :func:`check_config`)."""
+    p = LIFIntParams(**cfg["params"])
+    return make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
+                         directed=bool(cfg.get("directed", True)),
+                         reset_rate=float(cfg.get("reset_rate", 0.002)), expected=expected)
+
+
+def plant(cfg: Mapping[str, Any], stim: LIFStimulus) -> None:
+    """Apply the configuration's planted error (``plant`` or ``corrupt``), if any."""
+    planted = cfg.get("plant") or cfg.get("corrupt")
+    if planted:
+        stim.plant_error(*planted)
+
+
 def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
@@ -323,13 +348,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     must report as its only mismatch) and ``corrupt`` (the same error, unannounced: the run must
     fail).
     """
-    p = LIFIntParams(**cfg["params"])
-    stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
-                         directed=bool(cfg.get("directed", True)),
-                         reset_rate=float(cfg.get("reset_rate", 0.002)))
-    planted = cfg.get("plant") or cfg.get("corrupt")
-    if planted:
-        stim.plant_error(*planted)
+    stim = stimulus_of(cfg)
+    plant(cfg, stim)
     checker = LIFChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                          stall=float(cfg.get("stall", 0.2)))
     return stim, checker

@@ -19,8 +19,9 @@ from neurotile.testbench.runner import SIMULATORS, simulator_env
 pytestmark = pytest.mark.sim
 
 DESIGNS = {
-    # The population at its defaults: the main regression, >= 100,000 neuron-updates.
-    "default": (dict(), 3200),
+    # The population at its defaults (the 100,000-update regression runs on the bulk path,
+    # tests/test_bulk.py; here the cycle-level checker with its stalls and resets).
+    "default": (dict(), 400),
     "n256": (dict(neurons=256), 40),
     "neuron-multiply-zero-now": (dict(neurons=1, leak="multiply", reset="zero",
                                       reset_delay=False, refractory_width=3), 3000),
@@ -43,8 +44,6 @@ def test_lif_bit_exact(sim, name, build_root):
     assert report["passed"], f"see {report['run_dir']}"
     assert report["mismatches"] == 0
     assert report["spikes"] > 0
-    if name == "default":
-        assert report["updates"] >= 100_000
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)

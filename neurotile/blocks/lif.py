@@ -9,7 +9,7 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.lif import LIFIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design"]
 
 _STRUCTURAL = ("neurons", "width", "input_width", "leak", "beta_bits", "refractory_width",
                "reset", "reset_delay")
@@ -85,6 +85,20 @@ def run_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: P
     return report
 
 
+def run_bulk_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+                    **options: Any) -> dict:
+    """As :func:`run_design`, through the bulk path (:mod:`neurotile.testbench.lif_bulk`)."""
+    from neurotile.design import elaborate
+    from neurotile.testbench.lif_bulk import run_lif_bulk
+
+    fields = {k: getattr(p, k) for k in LIFIntParams.__dataclass_fields__}
+    cfg = {"params": fields, "steps": steps, "seed": seed, **options}
+    design = elaborate(BLOCK, _params_of(p))
+    report = run_lif_bulk(cfg, sim=sim, verilog=design.verilog, top=design.top,
+                          ports=design.ports, build_dir=Path(build_dir) / "bulk")
+    return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
+
+
 def _params_of(p: LIFIntParams) -> dict[str, Any]:
     return dict(p.structural())
 
@@ -93,8 +107,12 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate lif``: random and directed stimulus, every output checked."""
     p = int_params(params)
-    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
-                        gap=params.get("gap", 0.2), stall=params.get("stall", 0.2))
+    options = {"gap": params.get("gap", 0.2), "stall": params.get("stall", 0.2)}
+    if params.get("bulk", True) and sim != "amaranth":
+        report = run_bulk_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
+                                 **options)
+    else:
+        report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **options)
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
@@ -128,5 +146,7 @@ BLOCK = Block(
     sim_params=(
         Param("gap", float, 0.2, "probability an input is not offered on a cycle"),
         Param("stall", float, 0.2, "probability the output is not read on a cycle"),
+        Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
+              "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
 )
