@@ -416,11 +416,21 @@ def sparse_project():
     return generate(get_adapter("sparse-matmul"), {}, estimator=fake_estimator())
 
 
-def test_sparse_project_passes_check(tmp_path, sparse_project):
-    out = write_tree(tmp_path / "sparse", sparse_project.files, force=False)
+OTHER_BLOCKS = ("sparse-matmul", "spiking-layer", "hh")
+
+
+@pytest.fixture(scope="module", params=OTHER_BLOCKS)
+def other_project(request):
+    return generate(get_adapter(request.param), {}, estimator=fake_estimator())
+
+
+def test_other_block_projects_pass_check(tmp_path, other_project):
+    out = write_tree(tmp_path / "p", other_project.files, force=False)
     assert check_project(out) == []
-    verilog = sparse_project.files[f"src/{sparse_project.top}.v"]
-    assert parse_ports(verilog, sparse_project.top) == dict(TT_PORTS)
+    verilog = other_project.files[f"src/{other_project.top}.v"]
+    assert parse_ports(verilog, other_project.top) == dict(TT_PORTS)
+    vectors = json.loads(other_project.files["test/vectors.json"])
+    assert vectors["meta"]["reads"] > 30
 
 
 def test_sparse_vectors_saturate_and_check_every_output(sparse_project):
@@ -438,9 +448,15 @@ def test_register_names_cannot_clash_with_host_ports():
         RegisterMap((Register("BLOCK_BUSY", "status", 1, "x"),))
 
 
+def test_hh_vectors_include_a_spike():
+    project = generate(get_adapter("hh"), {}, estimator=fake_estimator())
+    vectors = json.loads(project.files["test/vectors.json"])
+    assert any(op[0] == "R" and op[3].endswith(" spike") and op[2] == 1 for op in vectors["ops"])
+
+
 @pytest.mark.sim
-def test_sparse_generated_test_passes_on_icarus(tmp_path, sparse_project):
-    out = write_tree(tmp_path / "sparse", sparse_project.files, force=False)
+def test_other_block_generated_test_passes_on_icarus(tmp_path, other_project):
+    out = write_tree(tmp_path / "p", other_project.files, force=False)
     result = run_make(out)
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout)
