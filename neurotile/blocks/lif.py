@@ -82,6 +82,7 @@ def run_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: P
     report.setdefault("mismatches", 0 if result.passed else -1)
     report["passed"] = result.passed
     report["run_dir"] = str(result.run_dir)
+    report["wall_seconds"] = result.run_seconds  # simulator start, stimulus, model, checks
     return report
 
 

