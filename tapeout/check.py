@@ -107,7 +107,8 @@ def parse_ports(text: str, top: str) -> dict[str, tuple[str, int]] | None:
 
 
 def _module_count(sources: list[tuple[str, str]], top: str) -> list[str]:
-    return [name for name, text in sources if re.search(_module_pattern(top), _strip_comments(text))]
+    pattern = _module_pattern(top)
+    return [name for name, text in sources if re.search(pattern, _strip_comments(text))]
 
 
 # -- the checks ---------------------------------------------------------------------------------
@@ -233,8 +234,9 @@ def _check_config(root: Path, problems: list[Problem]) -> None:
     if "CLOCK_PORT" in config and config["CLOCK_PORT"] != "clk":
         add(f"CLOCK_PORT must be 'clk', not {config['CLOCK_PORT']!r}")
     period = config.get("CLOCK_PERIOD")
-    if "CLOCK_PERIOD" in config and (isinstance(period, bool) or not isinstance(period, (int, float))
-                                     or period <= 0):
+    bad_period = (isinstance(period, bool) or not isinstance(period, (int, float))
+                  or period <= 0)
+    if "CLOCK_PERIOD" in config and bad_period:
         add(f"CLOCK_PERIOD must be a positive number of ns, not {period!r}")
     bools = sorted(k for k, v in config.items() if isinstance(v, bool))
     if bools:
@@ -307,8 +309,9 @@ def _check_tests(root: Path, info: dict[str, Any], problems: list[Problem]) -> N
         text = _strip_comments(tb.read_text(encoding="utf-8"))
         if not re.search(r"\bmodule\s+tb\b", text):
             problems.append(Problem("test/tb.v", "must define module tb"))
-        if isinstance(top, str) and not re.search(rf"\b{re.escape(top)}\s+(#\s*\(.*?\)\s*)?\w+\s*\(",
-                                                  text, re.S):
+        name = re.escape(top) if isinstance(top, str) else ""
+        instance = rf"\b{name}\s+(#\s*\(.*?\)\s*)?\w+\s*\("
+        if isinstance(top, str) and not re.search(instance, text, re.S):
             problems.append(Problem("test/tb.v", f"does not instantiate {top}"))
         if "GL_TEST" not in text or "VPWR" not in text:
             problems.append(Problem("test/tb.v", "must connect VPWR/VGND under `ifdef GL_TEST"))

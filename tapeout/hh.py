@@ -133,13 +133,13 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
 def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
     p = _params(params)
     a = regmap.address
+    per_mv = 2.0 ** p.table_bits
     how = f"""\
 One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC), integrated by
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
-fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits. The rate
-functions are tables indexed by V ({2 ** p.table_bits if p.table_bits >= 0 else 0.5:g} entries
-per mV), so all three gates follow V. One multiplier, shared by the 15 products of a step and
-consuming {p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
+fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits.
+The rate functions are tables indexed by V ({per_mv:g} entries per mV), so all three gates
+follow V. One multiplier, shared by the 15 products of a step and consuming {p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
 
 The arithmetic is exactly neurotile's integer reference (`hh_int_step`); the test in `test/`
 compares V{', m, h, n' if params.get('gate_readback') else ''} and the spike flag after every run

@@ -92,7 +92,8 @@ class Register:
             raise ValueError(f"Register name must be an upper-case identifier, not {self.name!r}")
         if self.kind not in KINDS:
             raise ValueError(f"Register kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
-        if isinstance(self.width, bool) or not isinstance(self.width, int) or not 1 <= self.width <= 32:
+        w = self.width
+        if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 32:
             raise ValueError(f"Register width must be an integer from 1 to 32, not {self.width!r}")
         if not 0 <= self.reset < (1 << self.width):
             raise ValueError(f"Register {self.name} reset value {self.reset} does not fit "

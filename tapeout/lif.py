@@ -196,9 +196,13 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
     reset = ("subtracts the threshold" if p.reset == "subtract" else "sets the membrane to zero")
     when = ("on the step after the spike (snnTorch's default `reset_delay=True`)" if p.reset_delay
             else "in the step the spike fires")
-    refr = (f"After a spike a neuron ignores its input for `REFRACTORY` steps (a {p.refractory_width}"
-            f"-bit counter, default {p.refractory})." if p.refractory_width
+    refr = (f"After a spike a neuron ignores its input for `REFRACTORY` steps "
+            f"(a {p.refractory_width}-bit counter, default {p.refractory})." if p.refractory_width
             else "There is no refractory period.")
+    vector_text = (", and `SPIKES` keeps the latest spike of every neuron"
+                   if params.get("spike_vector") else "")
+    refr_text = (f" and `REFRACTORY` (0x{regmap.address('REFRACTORY'):02X})"
+                 if p.refractory_width else "")
     how = f"""\
 A population of {p.neurons} leaky integrate-and-fire neurons that share one update datapath. Each
 neuron has a {p.width}-bit two's-complement membrane `U` stored on chip; inputs are
@@ -218,7 +222,7 @@ The arithmetic is exactly neurotile's integer reference model (`lif_int_step`), 
 The neurons are driven through a byte-wide register port: `ui[7:0]` carries write data,
 `uio[4:0]` a register address and `uio[5]` a write strobe; `uo[7:0]` returns the addressed
 register. Each write to `CURRENT` updates the next neuron; `STATUS`, `INDEX` and `MEMBRANE` then
-hold its result{', and `SPIKES` keeps the latest spike of every neuron' if params.get('spike_vector') else ''}.
+hold its result{vector_text}.
 `uio[7]` shows the spike of the latest update (wire an LED to it).
 """
     test = f"""\
@@ -226,7 +230,7 @@ hold its result{', and `SPIKES` keeps the latest spike of every neuron' if param
    reset the chip clears all {p.neurons} membranes, one per clock cycle.
 2. Read `ID` (address 0x00): it must be 0x{ADAPTER_ID:02X}.
 3. Optionally write `THRESHOLD` (0x{regmap.address('THRESHOLD'):02X}) and `LEAK`
-   (0x{regmap.address('LEAK'):02X}){' and `REFRACTORY` (0x%02X)' % regmap.address('REFRACTORY') if p.refractory_width else ''}.
+   (0x{regmap.address('LEAK'):02X}){refr_text}.
 4. For each of the {p.neurons} neurons write its input current to `CURRENT`
    (0x{regmap.address('CURRENT'):02X}, two's complement), wait for `busy` to fall, and read
    `MEMBRANE` (0x{regmap.address('MEMBRANE'):02X}) and `STATUS` (0x{regmap.address('STATUS'):02X}).
@@ -267,7 +271,8 @@ ADAPTER = TapeoutAdapter(
         Param("reset", str, "subtract", "reset mechanism", choices=("subtract", "zero")),
         Param("reset_delay", bool, True, "apply the reset on the next step (snnTorch default)"),
         Param("threshold", int, None, "THRESHOLD after reset (default: 2**(width-2))"),
-        Param("leak_shift", int, None, "LEAK after reset in shift mode, k (default: min(3, width-1))"),
+        Param("leak_shift", int, None,
+              "LEAK after reset in shift mode, k (default: min(3, width-1))"),
         Param("beta_code", int, None,
               "LEAK after reset in multiply mode, b (default: round(0.875 * 2**beta_bits))"),
         Param("refractory", int, 0, "REFRACTORY after reset"),

