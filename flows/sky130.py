@@ -336,11 +336,16 @@ def write_liberty(path: str | Path) -> CellLibrary:
 
 
 def _liberty_areas(path: Path) -> dict[str, float]:
+    """Cell name -> ``area`` of every cell group in a liberty file (first ``area`` after the
+    group's header, wherever other groups put it)."""
     text = path.read_text(errors="replace")
+    heads = list(re.finditer(r'\bcell\s*\(\s*"?([\w$]+)"?\s*\)\s*\{', text))
     areas = {}
-    for match in re.finditer(r'cell\s*\(\s*"?([\w$]+)"?\s*\)\s*\{\s*(?:[^{}]*?)area\s*:\s*([\d.]+)',
-                             text):
-        areas[match.group(1)] = float(match.group(2))
+    for head, nxt in zip(heads, heads[1:] + [None]):
+        end = nxt.start() if nxt is not None else len(text)
+        match = re.search(r"\barea\s*:\s*([\d.]+)", text[head.end():end])
+        if match:
+            areas[head.group(1)] = float(match.group(1))
     return areas
 
 

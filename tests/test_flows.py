@@ -269,3 +269,24 @@ def test_synth_command_rejects_bad_density(build_root):
     from neurotile.cli import main
 
     assert main(["synth", str(build_root), "--density", "0"]) == 2
+
+
+@pytest.mark.flows
+def test_pdk_liberty_is_preferred(build_root, monkeypatch, synthesised):
+    """With $PDK_ROOT holding sky130A's liberty file, synthesis uses it (here: a stand-in copy of
+    the package-built file, so the areas must agree)."""
+    from neurotile.flows.synth import synthesize
+
+    storage, reference = synthesised
+    if storage != "memory":
+        pytest.skip("one storage kind is enough")
+    root = build_root / "flows" / "fake-pdk"
+    lib_dir = root / "sky130A" / "libs.ref" / "sky130_fd_sc_hd" / "lib"
+    sky130.write_liberty(lib_dir / "sky130_fd_sc_hd__tt_025C_1v80.lib")
+    monkeypatch.setenv("PDK_ROOT", str(root))
+    assert sky130.pdk_liberty() == lib_dir / "sky130_fd_sc_hd__tt_025C_1v80.lib"
+    src = reference.netlist.parent / "src" / "lif.v"
+    result = synthesize([src], top="lif", work_dir=build_root / "flows" / "fake-pdk-synth")
+    assert result.library.startswith("PDK ")
+    assert result.area == pytest.approx(reference.area)
+    assert result.flip_flops == reference.flip_flops
