@@ -59,10 +59,13 @@ def flows(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: generate the LIF population, verify it on both simulators, size it."""
+    """The main job: a TinyTapeout-ready LIF population, generated, verified and sized.
+
+    Extra arguments go to ``neurotile flow`` (e.g. ``./dev demo -- --neurons 64``).
+    """
     _install(session)
     _sim_env(session)
-    session.run("python", "-m", "neurotile.demo", *session.posargs)
+    session.run("neurotile", "flow", "lif", "-o", "build/demo/lif", "--force", *session.posargs)
 
 
 @nox.session(python=PYTHON)
