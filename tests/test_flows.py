@@ -155,6 +155,22 @@ def test_librelane_config():
         librelane_config(top="lif", core_util_pct=140)
 
 
+def test_librelane_project(tmp_path):
+    from neurotile.cli import main
+    from neurotile.flows.librelane import write_librelane_project
+
+    assert main(["generate", "lif", "--neurons", "4", "-o", str(tmp_path / "gen")]) == 0
+    config = write_librelane_project(tmp_path / "gen", tmp_path / "ll")
+    data = json.loads(config.read_text())
+    assert data["meta"] == {"version": 2, "flow": "Classic"}
+    assert data["DESIGN_NAME"] == "lif_population_n4_w8"
+    assert data["VERILOG_FILES"] == "dir::src/lif_population_n4_w8.v"
+    assert (tmp_path / "ll" / "src" / "lif_population_n4_w8.v").read_text() == \
+        (tmp_path / "gen" / "lif_population_n4_w8.v").read_text()
+    with pytest.raises(UsageError, match=r"is not empty; pass --force"):
+        write_librelane_project(tmp_path / "gen", tmp_path / "ll")
+
+
 # -- synthesis and gate level (Yosys, Icarus) ------------------------------------------------
 
 def _has_ring() -> bool:

