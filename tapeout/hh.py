@@ -139,7 +139,8 @@ One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
 fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits.
 The rate functions are tables indexed by V ({per_mv:g} entries per mV), so all three gates
-follow V. One multiplier, shared by the 15 products of a step and consuming {p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
+follow V. One multiplier, shared by the 15 products of a step and consuming {p.mul_bits} bits per
+cycle, computes a step in {cycles_per_step(p)} clock cycles.
 
 The arithmetic is exactly neurotile's integer reference (`hh_int_step`); the test in `test/`
 compares V{', m, h, n' if params.get('gate_readback') else ''} and the spike flag after every run

@@ -72,6 +72,24 @@ def test_top_has_exactly_the_tinytapeout_ports(lif_project):
     assert sorted(p.strip() for p in header.group(1).split(",")) == sorted(TT_PORTS)
 
 
+def test_parse_ports_ansi_style():
+    verilog = """
+module tt_um_example (
+    input  wire [7:0] ui_in,    // inputs
+    output wire [7:0] uo_out,   /* outputs */
+    input  wire [7:0] uio_in,
+    output wire [7:0] uio_out,
+    output wire [7:0] uio_oe,
+    input  wire       ena,
+    input  wire       clk,
+    input  wire       rst_n
+);
+endmodule
+"""
+    assert parse_ports(verilog, "tt_um_example") == dict(TT_PORTS)
+    assert parse_ports(verilog, "tt_um_other") is None
+
+
 def test_pinout_docs_and_hardware_share_one_description(lif_project):
     info = yaml.safe_load(lif_project.files["info.yaml"])
     assert list(info["pinout"]) == list(PINOUT_KEYS)

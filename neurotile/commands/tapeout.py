@@ -61,6 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         raise UsageError(f"the generated project breaks {len(problems)} TinyTapeout rule(s)")
     print(f"check: passed ({out})")
+    print(f"run its test: neurotile check {args.output} --test --gates")
     return 0
 
 
