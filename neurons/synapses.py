@@ -56,7 +56,8 @@ class SparseParams:
     (accumulators), 1 to 4096. ``weight_width``: bits of a signed weight, 2 to 16.
     ``acc_width``: bits of a signed accumulator, ``weight_width`` to 32. ``depth``: capacity of
     the weight memory in non-zero weights, 1 to 65536. ``act_width``: bits of an unsigned input
-    activation, 1 (binary spikes) to 8.
+    activation, 1 (binary spikes) to 8. ``banks``: accumulator banks of the hardware, 1 or 2
+    (with 2, a step accumulates while the previous one drains; results are the same).
     """
 
     inputs: int = 16
@@ -65,6 +66,7 @@ class SparseParams:
     acc_width: int = 12
     depth: int = 256
     act_width: int = 1
+    banks: int = 1
 
     def __post_init__(self) -> None:
         for name, lo, hi in (
@@ -74,6 +76,7 @@ class SparseParams:
             ("acc_width", 2, 32),
             ("depth", 1, 65536),
             ("act_width", 1, 8),
+            ("banks", 1, 2),
         ):
             value = getattr(self, name)
             if not _is_int(value):
@@ -141,6 +144,7 @@ class SparseParams:
             "acc_width": self.acc_width,
             "depth": self.depth,
             "act_width": self.act_width,
+            "banks": self.banks,
         }
 
 

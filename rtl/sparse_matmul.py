@@ -7,7 +7,7 @@ its hardware and is checked against it bit for bit.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -76,16 +76,18 @@ class SparseMatmul(wiring.Component):
     * row pointers, ``inputs + 1`` entries of ``bits(depth)`` bits, two synchronous read ports
       (``row_ptr[a]`` and ``row_ptr[a+1]`` in one cycle);
     * synapses, ``depth`` entries of ``(weight, col)``, one synchronous read port;
-    * accumulators, ``outputs`` entries of ``acc_width`` bits, read asynchronously and written in
-      the same cycle, so back-to-back updates of one output need no forwarding.
+    * accumulators, ``banks`` x ``outputs`` entries of ``acc_width`` bits, read asynchronously
+      and written in the same cycle, so back-to-back updates of one output need no forwarding.
 
     Timing, with ``L(a)`` the non-zero weights of row ``a``: an event is accepted, its row
     pointers are read the next cycle, and from then on the row issues one weight read per cycle;
     each weight is accumulated one cycle after its read. The next event's pointers are read while
     the current row is walked, so a step of events ``a_1 .. a_E`` takes
-    ``sum(max(1, L(a_i)))`` cycles of synaptic work (one synaptic operation per cycle), then the
-    marker, a bubble cycle and ``outputs`` cycles of drain, each stalled only by back-pressure on
-    ``results``. Inputs that do not spike and zero weights cost nothing.
+    ``W = sum(max(1, L(a_i)))`` cycles of synaptic work (one synaptic operation per cycle), then
+    the marker, a bubble cycle and ``outputs`` cycles of drain, each stalled only by
+    back-pressure on ``results``: ``W + outputs + 2`` cycles per step with one bank. With two
+    banks the drain overlaps the next step's synaptic work: about ``max(W + 2, outputs + 1)``.
+    Inputs that do not spike and zero weights cost nothing.
 
     Reset empties the pipeline and clears the accumulators in ``outputs`` cycles (``events.ready``
     stays low meanwhile). The memories written through ``ptr_write`` and ``syn_write`` keep
@@ -105,6 +107,9 @@ class SparseMatmul(wiring.Component):
         Non-zero weights the synapse memory holds, 1 to 65536.
     act_width : int
         Bits of an unsigned activation carried by each event; 1 means binary spikes.
+    banks : int
+        Accumulator banks, 1 or 2. With two, the tile swaps banks at each marker and accepts
+        the next step's events while the previous step drains (twice the accumulator storage).
 
     Members
     -------
@@ -124,9 +129,11 @@ class SparseMatmul(wiring.Component):
     """
 
     def __init__(self, *, inputs: int = 16, outputs: int = 16, weight_width: int = 8,
-                 acc_width: int = 12, depth: int = 256, act_width: int = 1) -> None:
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1,
+                 banks: int = 1) -> None:
         self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
-                                  acc_width=acc_width, depth=depth, act_width=act_width)
+                                  acc_width=acc_width, depth=depth, act_width=act_width,
+                                  banks=banks)
         super().__init__({
             "events": In(stream.Signature(event_layout(p))),
             "results": Out(stream.Signature(result_layout(p))),
@@ -144,8 +151,12 @@ class SparseMatmul(wiring.Component):
             shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=[])
         m.submodules.synapses = syn_mem = memory.Memory(
             shape=synapse_layout(p), depth=max(2, p.depth), init=[])
-        m.submodules.acc = acc_mem = memory.Memory(
-            shape=signed(p.acc_width), depth=max(2, p.outputs), init=[])
+        acc_rd, acc_wr = [], []
+        for i in range(p.banks):
+            acc_mem = memory.Memory(shape=signed(p.acc_width), depth=max(2, p.outputs), init=[])
+            m.submodules[f"acc{i}" if p.banks > 1 else "acc"] = acc_mem
+            acc_rd.append(acc_mem.read_port(domain="comb"))
+            acc_wr.append(acc_mem.write_port())
 
         ptr_wr = ptr_mem.write_port()
         # Transparent reads: an event accepted in the cycle of a write sees the new contents.
@@ -153,8 +164,6 @@ class SparseMatmul(wiring.Component):
         end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
         syn_wr = syn_mem.write_port()
         syn_rd = syn_mem.read_port(transparent_for=(syn_wr,))
-        acc_rd = acc_mem.read_port(domain="comb")
-        acc_wr = acc_mem.write_port()
 
         m.d.comb += [
             ptr_wr.en.eq(self.ptr_write.en),
@@ -168,6 +177,10 @@ class SparseMatmul(wiring.Component):
         # -- control state ----------------------------------------------------------------------
         clearing = Signal(init=1)      # reset sweep over the accumulators
         draining = Signal()            # sending accumulators after an end marker
+        bank = Signal()                # the bank accumulating (two banks)
+        drain_bank = Signal()          # the bank draining (two banks)
+        # With one bank, accumulation and drain share the bank: no event while draining.
+        shared_busy = draining if p.banks == 1 else Const(0, 1)
         index = Signal(unsigned(p.index_width))
         index_last = index == p.outputs - 1
 
@@ -184,8 +197,10 @@ class SparseMatmul(wiring.Component):
         accept = Signal()
         event = self.events.payload
         m.d.comb += [
-            f_done.eq(f_valid & ~busy),
-            self.events.ready.eq(~clearing & ~draining & ~(f_valid & f_end)
+            # A marker waits for the previous drain (with one bank there is none: no event is
+            # accepted while draining).
+            f_done.eq(f_valid & ~busy & ~(f_end & draining)),
+            self.events.ready.eq(~clearing & ~shared_busy & ~(f_valid & f_end)
                                  & (~f_valid | f_done)),
             accept.eq(self.events.valid & self.events.ready),
             start_rd.addr.eq(event.addr),
@@ -232,6 +247,8 @@ class SparseMatmul(wiring.Component):
                 m.d.sync += w_value.eq(f_value)
         with m.If(f_done & f_end):
             m.d.sync += [draining.eq(1), index.eq(0)]
+            if p.banks > 1:
+                m.d.sync += [drain_bank.eq(bank), bank.eq(~bank)]
         m.d.comb += [syn_rd.addr.eq(issue_addr), syn_rd.en.eq(issue)]
         m.d.sync += s_valid.eq(issue)
         if p.act_width > 1:
@@ -239,23 +256,36 @@ class SparseMatmul(wiring.Component):
 
         # -- stage S: accumulate with saturation -------------------------------------------------
         synapse = syn_rd.data
-        product = synapse.weight * s_value if p.act_width > 1 else synapse.weight
-        total = acc_rd.data + product
-        saturated = Signal(signed(p.acc_width))
-        m.d.comb += saturated.eq(Mux(total > p.acc_max, p.acc_max,
-                                     Mux(total < p.acc_min, p.acc_min, total)))
-
         out_valid = self.results.valid
         out_free = Signal()
         sweep = Signal()               # clearing, or draining into a free output register
         m.d.comb += [
             out_free.eq(~out_valid | self.results.ready),
             sweep.eq(clearing | (draining & out_free)),
-            acc_rd.addr.eq(Mux(draining, index, synapse.col)),
-            acc_wr.en.eq(sweep | (~clearing & ~draining & s_valid)),
-            acc_wr.addr.eq(Mux(clearing | draining, index, synapse.col)),
-            acc_wr.data.eq(Mux(clearing | draining, 0, saturated)),
         ]
+        if p.banks == 1:
+            acc_data, drain_data = acc_rd[0].data, acc_rd[0].data
+        else:
+            acc_data = Mux(bank, acc_rd[1].data, acc_rd[0].data)
+            drain_data = Mux(drain_bank, acc_rd[1].data, acc_rd[0].data)
+        product = synapse.weight * s_value if p.act_width > 1 else synapse.weight
+        total = acc_data + product
+        saturated = Signal(signed(p.acc_width))
+        m.d.comb += saturated.eq(Mux(total > p.acc_max, p.acc_max,
+                                     Mux(total < p.acc_min, p.acc_min, total)))
+        for i in range(p.banks):
+            # Bank i is swept (cleared or drained) or accumulates; with two banks, the bank
+            # accumulating is never the bank draining.
+            swept = Signal(name=f"swept{i}")
+            accumulating = Signal(name=f"accumulating{i}")
+            m.d.comb += [
+                swept.eq(clearing | (draining & (drain_bank == i))),
+                accumulating.eq(~clearing & (bank == i) & ~shared_busy),
+                acc_rd[i].addr.eq(Mux(swept, index, synapse.col)),
+                acc_wr[i].en.eq((swept & (clearing | out_free)) | (accumulating & s_valid)),
+                acc_wr[i].addr.eq(Mux(swept, index, synapse.col)),
+                acc_wr[i].data.eq(Mux(swept, 0, saturated)),
+            ]
         with m.If(sweep):
             m.d.sync += index.eq(Mux(index_last, 0, index + 1))
             with m.If(index_last):
@@ -263,7 +293,7 @@ class SparseMatmul(wiring.Component):
         with m.If(draining & out_free):
             m.d.sync += [
                 out_valid.eq(1),
-                self.results.payload.value.eq(acc_rd.data),
+                self.results.payload.value.eq(drain_data),
                 self.results.payload.index.eq(index),
                 self.results.payload.last.eq(index_last),
             ]

@@ -21,16 +21,16 @@ __all__ = ["SpikingLayer", "layer_params"]
 
 
 def layer_params(*, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
-                 acc_width: int = 12, depth: int = 256, act_width: int = 1, width: int = 16,
-                 leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
-                 reset: str = "subtract", reset_delay: bool = True
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1, banks: int = 1,
+                 width: int = 16, leak: str = "shift", beta_bits: int = 8,
+                 refractory_width: int = 2, reset: str = "subtract", reset_delay: bool = True
                  ) -> tuple[SparseParams, LIFIntParams]:
     """Validate the layer's generator parameters; return the synapse and neuron structures.
 
     The accumulators are the neurons' input currents, so the LIF input width is ``acc_width``.
     """
     sp = SparseParams(inputs=inputs, outputs=neurons, weight_width=weight_width,
-                      acc_width=acc_width, depth=depth, act_width=act_width)
+                      acc_width=acc_width, depth=depth, act_width=act_width, banks=banks)
     lp = lif_params(neurons=neurons, width=width, input_width=acc_width, leak=leak,
                     beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
                     reset_delay=reset_delay)
@@ -54,7 +54,7 @@ class SpikingLayer(wiring.Component):
 
     Parameters
     ----------
-    inputs, weight_width, acc_width, depth, act_width : int
+    inputs, weight_width, acc_width, depth, act_width, banks : int
         As for :class:`~neurotile.rtl.sparse_matmul.SparseMatmul`; ``acc_width`` is also the
         width of the neurons' input current.
     neurons : int
@@ -80,13 +80,15 @@ class SpikingLayer(wiring.Component):
     """
 
     def __init__(self, *, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
-                 acc_width: int = 12, depth: int = 256, act_width: int = 1, width: int = 16,
-                 leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
-                 reset: str = "subtract", reset_delay: bool = True) -> None:
+                 acc_width: int = 12, depth: int = 256, act_width: int = 1, banks: int = 1,
+                 width: int = 16, leak: str = "shift", beta_bits: int = 8,
+                 refractory_width: int = 2, reset: str = "subtract",
+                 reset_delay: bool = True) -> None:
         self.sp, self.lp = sp, lp = layer_params(
             inputs=inputs, neurons=neurons, weight_width=weight_width, acc_width=acc_width,
-            depth=depth, act_width=act_width, width=width, leak=leak, beta_bits=beta_bits,
-            refractory_width=refractory_width, reset=reset, reset_delay=reset_delay)
+            depth=depth, act_width=act_width, banks=banks, width=width, leak=leak,
+            beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
+            reset_delay=reset_delay)
         self.out_params = SparseParams(inputs=neurons, outputs=1, weight_width=2, acc_width=2,
                                        depth=1, act_width=1)
         members = {

@@ -20,18 +20,21 @@ from neurotile.testbench.common import amaranth_loop
 
 SPARSE = {
     "default": (dict(), 40),
-    "odd-sizes-multibit": (dict(inputs=13, outputs=7, weight_width=5, acc_width=9, depth=50,
-                                act_width=3), 50),
+    "odd-sizes-multibit-2banks": (dict(inputs=13, outputs=7, weight_width=5, acc_width=9,
+                                       depth=50, act_width=3, banks=2), 50),
     "one-by-one": (dict(inputs=1, outputs=1, weight_width=3, acc_width=4, depth=1), 25),
     "shallow-memory": (dict(inputs=5, outputs=9, weight_width=8, acc_width=8, depth=3,
                             act_width=2), 30),
+    "one-by-one-2banks": (dict(inputs=1, outputs=1, weight_width=3, acc_width=4, depth=1,
+                               banks=2), 25),
 }
 
 LAYER = {
     "default": (dict(), 60),
-    "multiply-zero-now": (dict(inputs=11, neurons=6, weight_width=5, acc_width=9, depth=40,
-                               act_width=2, width=10, leak="multiply", reset="zero",
-                               reset_delay=False, refractory_width=0), 60),
+    "multiply-zero-now-2banks": (dict(inputs=11, neurons=6, weight_width=5, acc_width=9,
+                                      depth=40, act_width=2, banks=2, width=10,
+                                      leak="multiply", reset="zero", reset_delay=False,
+                                      refractory_width=0), 60),
 }
 
 
@@ -72,25 +75,62 @@ def _row_work(run, events):
     return sum(max(1, int(lengths[a])) for a, _ in events)
 
 
+def _expected_periods(stim, outputs, banks):
+    """Cycles from each step's first event to the next step's, for back-to-back input.
+
+    One bank: ``W + outputs + 2``. Two banks: the marker of step ``t`` leaves the front end
+    ``W + 1`` cycles after the step's first event, but not before ``outputs + 1`` cycles after
+    the previous marker (whose drain must be over); the next step starts one cycle later.
+    """
+    out = []
+    for run in stim.runs:
+        work = [_row_work(run, events) for events in run.steps]
+        if banks == 1:
+            out += [w + outputs + 2 for w in work[:-1]]
+            continue
+        start, marker = 0, None
+        for w in work[:-1]:
+            marker = start + w + 1 if marker is None else max(start + w + 1,
+                                                              marker + outputs + 1)
+            out.append(marker + 1 - start)
+            start = marker + 1
+    return out
+
+
+@pytest.mark.parametrize("banks", [1, 2])
 @pytest.mark.parametrize("block", ["sparse", "layer"])
-def test_cycles_per_step_follow_the_formula(block):
-    """With no gaps and no back-pressure a step takes sum(max(1, L(a))) + outputs + 2 cycles:
-    one synaptic operation per cycle, nothing for inputs that did not spike or zero weights."""
+def test_cycles_per_step_follow_the_formula(block, banks):
+    """With no gaps and no back-pressure a step takes sum(max(1, L(a))) + outputs + 2 cycles
+    (one bank): one synaptic operation per cycle, nothing for inputs that did not spike or zero
+    weights. With two banks the drain of a step overlaps the next step's synaptic work."""
     cfg = {"steps": 24, "seed": 9, "gap": 0.0, "stall": 0.0, "directed": False,
            "run_length": 6}
     if block == "sparse":
-        cfg["params"] = dict(inputs=24, outputs=20, depth=480)
+        cfg["params"] = dict(inputs=24, outputs=20, depth=480, banks=banks)
         stim, checker = tb_sparse.check_config(cfg)
-        dut, outputs = SparseMatmul(**cfg["params"]), 20
+        dut = SparseMatmul(**cfg["params"])
     else:
-        cfg["params"] = dict(inputs=24, neurons=20, depth=480)
+        cfg["params"] = dict(inputs=24, neurons=20, depth=480, banks=banks)
         stim, checker = tb_layer.check_config(cfg)
-        dut, outputs = SpikingLayer(**cfg["params"]), 20
+        dut = SpikingLayer(**cfg["params"])
     amaranth_loop(dut, checker, ports=tb_sparse.component_ports, max_cycles=200_000)
     assert checker.board.count == 0
-    expected = [_row_work(run, events) + outputs + 2
-                for run in stim.runs for events in run.steps[:-1]]
-    assert checker.periods() == expected
+    assert checker.periods() == _expected_periods(stim, 20, banks)
+
+
+def test_two_banks_overlap_the_drain():
+    """Steps with little synaptic work run at the drain rate with two banks."""
+    runs = {}
+    for banks in (1, 2):
+        cfg = {"params": dict(inputs=24, outputs=20, depth=480, banks=banks), "steps": 12,
+               "seed": 2, "gap": 0.0, "stall": 0.0, "directed": False, "grid": [[0.5, 0.3]],
+               "run_length": 12}
+        stim, checker = tb_sparse.check_config(cfg)
+        amaranth_loop(SparseMatmul(**cfg["params"]), checker, ports=tb_sparse.component_ports,
+                      max_cycles=100_000)
+        assert checker.board.count == 0
+        runs[banks] = sum(checker.periods())
+    assert runs[2] < runs[1]
 
 
 @pytest.mark.parametrize(
@@ -98,6 +138,7 @@ def test_cycles_per_step_follow_the_formula(block):
     [
         (SparseMatmul, dict(inputs=0), ValueError, "inputs must be between 1 and 4096, not 0"),
         (SparseMatmul, dict(depth="big"), TypeError, "depth must be an integer, not 'big'"),
+        (SparseMatmul, dict(banks=3), ValueError, "banks must be between 1 and 2, not 3"),
         (SparseMatmul, dict(weight_width=12, acc_width=10), ValueError,
          r"acc_width must be at least weight_width \(12\) so that one weight fits an "
          r"accumulator, not 10"),

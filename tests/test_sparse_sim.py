@@ -26,7 +26,7 @@ pytestmark = pytest.mark.sim
 SPARSE = {
     "default": (dict(), 300),
     "odd-multibit": (dict(inputs=13, outputs=7, weight_width=5, acc_width=9, depth=60,
-                          act_width=3), 200),
+                          act_width=3, banks=2), 200),
     "one-by-one": (dict(inputs=1, outputs=1, weight_width=3, acc_width=4, depth=1), 60),
 }
 
@@ -96,10 +96,11 @@ def test_layer_planted_error_is_caught(sim, build_root):
 
 @pytest.mark.parametrize(("name", "params"), [
     ("sparse-matmul", dict()),
-    ("sparse-matmul", dict(inputs=13, outputs=7, act_width=3, depth=60)),
+    ("sparse-matmul", dict(inputs=13, outputs=7, act_width=3, depth=60, banks=2)),
     ("sparse-matmul", dict(inputs=1, outputs=1, depth=1)),
     ("spiking-layer", dict()),
-    ("spiking-layer", dict(inputs=1, neurons=1, depth=1, refractory_width=0, leak="multiply")),
+    ("spiking-layer", dict(inputs=1, neurons=1, depth=1, refractory_width=0, leak="multiply",
+                           banks=2)),
 ])
 def test_verilator_lint_clean(name, params, tmp_path):
     """``verilator --lint-only -Wall`` passes with the waivers the LIF tests explain (WIDTH,

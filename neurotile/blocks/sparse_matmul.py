@@ -11,7 +11,8 @@ from neurotile.neurons.synapses import SparseParams
 
 __all__ = ["BLOCK", "sparse_params", "run_design", "simulate", "cocotb_run", "SIM_PARAMS"]
 
-_STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width")
+_STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width",
+               "banks")
 
 SIM_PARAMS = (
     Param("density", float, None, "weight density of the random matrices, 0..1; unset: "
@@ -121,6 +122,8 @@ BLOCK = Block(
         Param("acc_width", int, 12, "bits of a signed, saturating accumulator (weight_width..32)"),
         Param("depth", int, 256, "non-zero weights the synapse memory holds (1..65536)"),
         Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
+        Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
+              "drains (1..2)"),
     ),
     build=_build,
     simulate=simulate,

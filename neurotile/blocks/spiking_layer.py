@@ -11,8 +11,8 @@ from neurotile.blocks.sparse_matmul import SIM_PARAMS, cocotb_run, sim_options
 
 __all__ = ["BLOCK", "layer_kwargs", "run_design", "simulate"]
 
-_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "width",
-               "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
+_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "banks",
+               "width", "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
 
 
 def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +76,8 @@ BLOCK = Block(
               "current (weight_width..32)"),
         Param("depth", int, 256, "non-zero weights the synapse memory holds (1..65536)"),
         Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
+        Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
+              "drains (1..2)"),
         Param("width", int, 16, "membrane bits, two's complement (2..32)"),
         Param("leak", str, "shift", "leak by arithmetic shift or by fixed-point multiply",
               choices=("shift", "multiply")),
