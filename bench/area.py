@@ -77,8 +77,37 @@ def _synth_lif(n: int, refr: int, storage: str, work: Path) -> tuple[SynthResult
     return result, time.perf_counter() - t0
 
 
+def max_neurons(storage: str, refr: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The largest population (8-bit membranes, ``refr`` refractory bits) whose cell area fits a
+    1x1 tile at the default density: a linear estimate from the sweep, then synthesis of the
+    neighbours until the boundary is found."""
+    capacity = get_tile("1x1").core_area * DEFAULT_DENSITY
+    pts = sorted((r["neurons"], r["area_um2"]) for r in rows
+                 if r["storage"] == storage and r["refractory_width"] == refr)
+    (n0, a0), (n1, a1) = pts[1], pts[2]
+    slope = (a1 - a0) / (n1 - n0)
+    n = max(2, int(n0 + (capacity - a0) / slope))
+    cache: dict[int, SynthResult] = {}
+
+    def area(k: int) -> float:
+        if k not in cache:
+            cache[k], _ = _synth_lif(k, refr, storage, OUT / "lif" / f"max_n{k}_r{refr}_{storage}")
+        return cache[k].area
+
+    while area(n) > capacity and n > 2:
+        n -= 1
+    while area(n + 1) <= capacity:
+        n += 1
+    a = area(n)
+    print(f"lif {storage} r{refr}: at most {n} neurons in 1x1 ({a:,.0f} um^2)", file=sys.stderr)
+    return {"storage": storage, "refractory_width": refr, "neurons": n, "area_um2": round(a, 1),
+            "util_1x1": round(a / get_tile("1x1").core_area, 4),
+            "um2_per_neuron": round(a / n, 1), "marginal_um2_per_neuron": round(slope, 1),
+            "next_area_um2": round(area(n + 1), 1)}
+
+
 def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": []}
+    data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": [], "max_1x1": []}
     if all_blocks:
         for name, block in blocks().items():
             result, secs = _synth(name, {}, OUT / "blocks" / name)
@@ -93,6 +122,7 @@ def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
                 row["um2_per_neuron"] = round(result.area / n, 1)
                 data["lif"].append(row)
                 print(f"lif {tag}: {result.area:,.0f} um^2 ({secs:.1f} s)", file=sys.stderr)
+            data["max_1x1"].append(max_neurons(storage, refr, data["lif"]))
     return data
 
 
@@ -113,6 +143,14 @@ def markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {r['neurons']} | {r['refractory_width']} | {r['storage']} | "
                      f"{r['area_um2']:,.0f} | {r['um2_per_neuron']:.0f} | {r['util_1x1']:.0%} | "
                      f"{r['tile'] or 'none'} |")
+    if data.get("max_1x1"):
+        lines += ["", f"| storage | refractory bits | most neurons in 1x1 at {pct} | cell area "
+                      f"(um^2) | 1x1 utilisation | um^2/neuron (all-in) | um^2/neuron (marginal) |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in data["max_1x1"]:
+            lines.append(f"| {r['storage']} | {r['refractory_width']} | {r['neurons']} | "
+                         f"{r['area_um2']:,.0f} | {r['util_1x1']:.1%} | {r['um2_per_neuron']:.0f} | "
+                         f"{r['marginal_um2_per_neuron']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
