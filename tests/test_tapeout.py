@@ -57,7 +57,10 @@ def test_project_files(lif_project):
         "info.yaml", f"src/{top}.v", "src/config.json", "docs/info.md", "test/Makefile",
         "test/tb.v", "test/test.py", "test/vectors.json", "test/requirements.txt",
         "test/README.md", "neurotile.json", "README.md", ".gitignore",
+        ".github/workflows/test.yaml",
     }
+    workflow = yaml.safe_load(lif_project.files[".github/workflows/test.yaml"])
+    assert workflow["jobs"]["test"]["steps"][-2]["run"] == "make -C test"
     assert lif_project.files["test/requirements.txt"] == "cocotb==2.0.1\n"
     config = json.loads(lif_project.files["src/config.json"])
     assert "meta" not in config and config["CLOCK_PORT"] == "clk"
