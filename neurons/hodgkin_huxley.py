@@ -11,7 +11,8 @@ with the rate functions of :func:`rates` (the two removable singularities, ``a_m
 ``a_n(-55) = 0.1``, are evaluated by a series). Two models live here:
 
 * :func:`hh_float_run`: the accuracy yardstick, classic fourth-order Runge-Kutta at a small step
-  (10 us by default; halving it moves no spike of the 200 ms, 10 uA/cm^2 run by more than 1 us).
+  (10 us by default; halving it moves no spike of the 200 ms, 10 uA/cm^2 run by more than
+  0.02 us).
 * :func:`hh_int_run`: the integer model that :class:`neurotile.rtl.hodgkin_huxley.HHNeuron`
   implements bit for bit (formats, rate tables, forward Euler, rounding, saturation).
 
@@ -99,7 +100,8 @@ def rates(v: np.ndarray | float) -> dict[str, np.ndarray]:
 def steady_state(v: float) -> tuple[float, float, float]:
     """Gate values ``(m, h, n)`` at rest at ``v`` (mV): ``a / (a + b)``."""
     r = rates(v)
-    return tuple(float(r["a" + g] / (r["a" + g] + r["b" + g])) for g in "mhn")  # type: ignore[return-value]
+    m, h, n = (float(r["a" + g] / (r["a" + g] + r["b" + g])) for g in "mhn")
+    return m, h, n
 
 
 def _currents(current: np.ndarray | float, steps: int, neurons: int | None) -> np.ndarray:
@@ -498,7 +500,11 @@ def hh_int_run(
     else:
         if not _is_int(steps) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, not {steps!r}")
-        cur = np.broadcast_to(cur.reshape(1, -1) if cur.ndim <= 1 else cur, (steps, max(1, cur.size) if cur.ndim <= 1 else cur.shape[1]))
+        if cur.ndim <= 1:  # a scalar, or one constant current per neuron
+            row = cur.reshape(1, -1)
+            cur = np.broadcast_to(row, (steps, row.shape[1]))
+        elif cur.shape[0] != steps:
+            raise ValueError(f"currents have {cur.shape[0]} steps, not {steps}")
     neurons = cur.shape[1]
     state = p.initial_state(neurons) if state is None else state.copy()
     out = {k: np.empty((steps, neurons), dtype=np.int64) for k in ("v", "m", "h", "n")}

@@ -181,7 +181,7 @@ def test_current_codes_and_their_range():
         hh_int_step(p.initial_state(), 40000, p)
 
 
-# -- parameter validation ----------------------------------------------------------------------------
+# -- parameter validation ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, exc, message", [
     (dict(v_frac=7), ValueError, r"^v_frac must be between 8 and 16, not 7$"),

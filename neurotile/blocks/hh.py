@@ -121,7 +121,7 @@ BLOCK = Block(
     summary="Hodgkin-Huxley neuron: rate tables, forward Euler on one shared multiplier",
     params=(
         Param("v_frac", int, 10, "fraction bits of V (mV); V is 8 + v_frac bits (8..16)"),
-        Param("gate_frac", int, 16, "fraction bits of the gates m, h, n and the rate tables (8..20)"),
+        Param("gate_frac", int, 16, "fraction bits of gates m, h, n and rate tables (8..20)"),
         Param("dt_us", int, 25, "forward-Euler step in microseconds (1..100, gate-stable)"),
         Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (-1..3)"),
         Param("mul_bits", int, 4, "multiplier bits per cycle (digit-serial; >= 18: one cycle)"),
