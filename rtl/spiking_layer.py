@@ -47,10 +47,12 @@ class SpikingLayer(wiring.Component):
     the address of every neuron that fired, in index order, then an ``end`` marker: the output
     has the event format of a binary-spike input, so layers chain.
 
-    Cycles per timestep with no back-pressure: the tile's synaptic work ``sum(max(1, L(a)))`` over
-    the step's events (``L(a)`` non-zero weights of row ``a``), plus ``neurons`` cycles of neuron
-    update, plus a few cycles of pipeline (measured in ``docs/sparse.md``); one more cycle when
-    the last neuron fires.
+    Cycles per timestep with no back-pressure and one accumulator bank: the tile's synaptic work
+    ``W = sum(max(1, L(a)))`` over the step's events (``L(a)`` non-zero weights of row ``a``),
+    plus ``neurons`` cycles of neuron update, plus 2 (``docs/sparse.md``). With two banks the
+    neuron update of a step overlaps the synaptic work of the next: about
+    ``max(W + 2, neurons + 1)``. The output of a step ends one cycle later when its last neuron
+    fires.
 
     Parameters
     ----------
