@@ -10,7 +10,7 @@ an enable multiplexer and a share of the read tree (about 35 um^2 with ``amarant
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockDomain, ClockSignal, Module, Mux, Shape, Signal, Value
+from amaranth.hdl import ClockDomain, ClockSignal, Module, Shape, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -25,23 +25,23 @@ class RingRegisterFile(wiring.Component):
     replaces it with ``write_data`` at the clock edge and moves on to the next word, wrapping after
     ``depth`` words. A cycle without ``write_en`` changes nothing. Seen from its ports this is an
     ``amaranth.lib.memory.Memory`` with a combinational read port and a synchronous write port
-    whose shared address starts at 0 and steps by one (mod ``depth``) after every write.
+    whose shared address starts at 0 and steps by one (mod ``depth``) after every write, except
+    that after a write the new address's word appears at the falling edge (see Timing).
 
     ``rst`` of the ``sync`` domain does not clear the words and does not move the position: clear
     the file by writing ``depth`` words after reset, as :class:`LIFPopulation` does.
 
-    Implementation. Writes are posted: at the edge of a write the data goes into a holding
-    register (``pending``), and at the next clock edge the ring rotates by one word, taking the
-    held data in at its tail. The ring's clock is ``clk`` gated by ``pending``: the enable is
-    re-timed on the falling edge (a negative-edge flip-flop) and ANDed with ``clk``, so the gated
-    clock has no glitches (the enable only changes while ``clk`` is low) and the enable is a
-    register output, so inputs need no more than the usual set-up time to the rising edge. While a
-    write is held, the addressed word is the ring's second word, so the read port is one 2:1
-    multiplexer.
+    Implementation. Writes are posted: at the rising edge of a write, the data and a flag go into
+    registers (``pending``); at the following falling edge the ring rotates by one word and takes
+    the posted data in at its tail. The ring's clock is ``~clk & pending``: ``pending`` changes
+    just after a rising edge, while ``~clk`` is low, so the gated clock has no glitches, and the
+    enable is a register output, so inputs need only the usual set-up time to the rising edge.
 
-    Simulation: event-driven HDL simulators (Icarus Verilog, Verilator) and gate-level runs model
-    the gated clock exactly. Amaranth's Python simulator does not order a derived clock before the
-    registers it reads, so this component is not checked there.
+    Timing: after a write, ``read_data`` shows the next word from the falling edge on; logic that
+    reads it and is sampled at the rising edge has half a clock period (10 ns at 50 MHz).
+
+    Simulation: Amaranth's simulator, Icarus Verilog, Verilator and gate-level runs all model it
+    exactly: nothing the ring reads changes at the edge that clocks it.
 
     Parameters
     ----------
@@ -83,26 +83,20 @@ class RingRegisterFile(wiring.Component):
         m = Module()
         width = Shape.cast(self.shape).width
 
-        # Posted write: data and flag, taken at every edge (no enable needed on the data).
+        # Posted write: data and flag, taken at every rising edge (no enable on the data).
         pending = Signal()
         pending_data = Signal(width, reset_less=True)
         m.d.sync += [pending.eq(self.write_en), pending_data.eq(Value.cast(self.write_data))]
 
-        # Glitch-free clock gate: the enable is re-timed on the falling edge.
-        m.domains.ring_gate = ClockDomain("ring_gate", clk_edge="neg", reset_less=True,
-                                          local=True)
+        # The ring rotates on the falling edge after a write. Its clock, ~clk & pending, has no
+        # glitches: pending only changes while ~clk is low.
         m.domains.ring = ClockDomain("ring", reset_less=True, local=True)
-        gate = Signal()
-        m.d.comb += [
-            ClockSignal("ring_gate").eq(ClockSignal("sync")),
-            ClockSignal("ring").eq(ClockSignal("sync") & gate),
-        ]
-        m.d.ring_gate += gate.eq(pending)
+        m.d.comb += ClockSignal("ring").eq(~ClockSignal("sync") & pending)
 
         words = [Signal(width, name=f"word{i}", reset_less=True) for i in range(self.depth)]
         for here, after in zip(words, words[1:]):
             m.d.ring += here.eq(after)
         m.d.ring += words[-1].eq(pending_data)
 
-        m.d.comb += Value.cast(self.read_data).eq(Mux(pending, words[1], words[0]))
+        m.d.comb += Value.cast(self.read_data).eq(words[0])
         return m
