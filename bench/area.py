@@ -30,6 +30,47 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
 SIZES = (8, 16, 32, 64, 128, 256)
 
+# Three ways to hold 32 words of 10 bits (a 32-neuron population's state), in plain Verilog so the
+# comparison does not depend on how a generator describes them.
+STORAGE_VERILOG = """\
+// Latch register file: 32 x 10, combinational read, synchronous write (posted write data,
+// per-word clock gate = transparent-low enable latch + AND).
+module latchrf(input clk, input we, input [4:0] waddr, input [9:0] wdata,
+               input [4:0] raddr, output [9:0] rdata);
+  reg [9:0] wdata_q;
+  always @(posedge clk) wdata_q <= wdata;
+  reg [9:0] mem [0:31];
+  genvar i;
+  generate for (i = 0; i < 32; i = i + 1) begin : w
+    reg en_l;
+    always @* if (!clk) en_l = we && (waddr == i);
+    wire g = clk & en_l;
+    always @* if (g) mem[i] = wdata_q;
+  end endgenerate
+  assign rdata = mem[raddr];
+endmodule
+module flopring(input clk, input we, input [9:0] wdata, output [9:0] rdata);
+  reg pend; reg [9:0] pd;
+  always @(posedge clk) begin pend <= we; pd <= wdata; end
+  wire g = ~clk & pend;
+  reg [9:0] words [0:31];
+  integer k;
+  always @(posedge g) begin for (k = 0; k < 31; k = k + 1) words[k] <= words[k+1]; words[31] <= pd; end
+  assign rdata = words[0];
+endmodule
+module floprf(input clk, input we, input [4:0] waddr, input [9:0] wdata,
+               input [4:0] raddr, output [9:0] rdata);
+  reg [9:0] mem [0:31];
+  always @(posedge clk) if (we) mem[waddr] <= wdata;
+  assign rdata = mem[raddr];
+endmodule
+"""
+STORAGE_KINDS = {
+    "floprf": "flip-flop register file (like amaranth.lib.memory)",
+    "latchrf": "latch register file (per-word clock gate, 32:1 read)",
+    "flopring": "clock-gated flip-flop ring (like RingRegisterFile)",
+}
+
 
 def _synth(name: str, params: dict[str, Any], work: Path) -> tuple[SynthResult, float]:
     block = blocks()[name]
@@ -106,8 +147,24 @@ def max_neurons(storage: str, refr: int, rows: list[dict[str, Any]]) -> dict[str
             "next_area_um2": round(area(n + 1), 1)}
 
 
+def storage_comparison() -> list[dict[str, Any]]:
+    """Cell area of 32 x 10 bits held three ways."""
+    work = OUT / "storage"
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "storage.v"
+    src.write_text(STORAGE_VERILOG)
+    rows = []
+    for top, what in STORAGE_KINDS.items():
+        r = synthesize([src], top=top, work_dir=work / top)
+        rows.append({"storage": what, "area_um2": round(r.area, 1), "um2_per_bit":
+                     round(r.area / 320, 2), "flip_flops": r.flip_flops, "latches": r.latches})
+        print(f"storage {top}: {r.area:,.0f} um^2", file=sys.stderr)
+    return rows
+
+
 def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": [], "max_1x1": []}
+    data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": [], "max_1x1": [],
+                            "storage": storage_comparison()}
     if all_blocks:
         for name, block in blocks().items():
             result, secs = _synth(name, {}, OUT / "blocks" / name)
@@ -143,6 +200,11 @@ def markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {r['neurons']} | {r['refractory_width']} | {r['storage']} | "
                      f"{r['area_um2']:,.0f} | {r['um2_per_neuron']:.0f} | {r['util_1x1']:.0%} | "
                      f"{r['tile'] or 'none'} |")
+    if data.get("storage"):
+        lines += ["", "| storage (32 words x 10 bits) | cell area (um^2) | um^2 per bit |",
+                  "|---|---:|---:|"]
+        for r in data["storage"]:
+            lines.append(f"| {r['storage']} | {r['area_um2']:,.0f} | {r['um2_per_bit']:.1f} |")
     if data.get("max_1x1"):
         lines += ["", f"| storage | refractory bits | most neurons in 1x1 at {pct} | cell area "
                       f"(um^2) | 1x1 utilisation | um^2/neuron (all-in) | um^2/neuron (marginal) |",
