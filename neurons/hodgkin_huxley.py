@@ -236,11 +236,11 @@ class HHIntParams:
     area and cycles per step only: the results are the same for every value.
     """
 
-    v_frac: int = 10
-    gate_frac: int = 16
-    dt_us: int = 25
-    table_bits: int = 0
-    mul_bits: int = 4
+    v_frac: int = 10      # fraction bits of V (mV), 8..16
+    gate_frac: int = 16   # fraction bits of m, h, n, tables and constants, 8..20
+    dt_us: int = 25       # Euler step (us), 1..100 and dt*(alpha+beta) < 1
+    table_bits: int = 0   # log2 of table entries per mV, -1..3
+    mul_bits: int = 4     # multiplier digit (bits per clock), 1..32; hardware only
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
