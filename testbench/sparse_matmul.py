@@ -60,13 +60,16 @@ class Run:
     """Program ``csr`` (after a reset when ``reset``), then send ``steps`` of events.
 
     ``steps[t]`` lists ``(address, value)`` events (``value`` 1 for binary spikes). ``settings``
-    holds run-time port values for designs that have them (the spiking layer).
+    holds run-time port values for designs that have them (the spiking layer). ``abort`` lists
+    events sent after programming and cut off by a reset before their step ends: that step
+    produces no output, the weights stay, and the run's steps start from the reset state.
     """
 
     csr: CSRMatrix
     steps: list[list[tuple[int, int]]]
     reset: bool = False
     settings: dict[str, int] = field(default_factory=dict)
+    abort: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _saturating_runs(p: SparseParams, rng: np.random.Generator) -> list[Run]:
@@ -128,7 +131,8 @@ def make_runs(p: SparseParams, steps: int, seed: int, *, directed: bool = True,
     The directed runs are always sent in full; random runs fill up the rest of ``steps``. They
     reprogram the weights every ``run_length`` steps (default: spread the steps over five runs),
     cycling through densities 1 % to 100 % and spike rates 2 % to 100 % unless ``density`` or
-    ``rate`` fix them; every third run starts with a reset. ``grid``, a list of ``(density,
+    ``rate`` fix them; every third run starts with a reset, and every third, once programmed,
+    has a step cut off by a reset. ``grid``, a list of ``(density,
     rate)`` pairs, replaces the random runs by one run of ``run_length`` steps per pair, without
     repeated events.
     """
@@ -147,8 +151,11 @@ def make_runs(p: SparseParams, steps: int, seed: int, *, directed: bool = True,
         n = min(length, left)
         d = DENSITIES[k % len(DENSITIES)] if density is None else density
         r = RATES[(k * 2 + 1) % len(RATES)] if rate is None else rate
-        runs.append(Run(random_weights(p, d, rng), random_steps(p, rng, n, r),
-                        reset=(k % 3 == 2)))
+        run = Run(random_weights(p, d, rng), random_steps(p, rng, n, r), reset=(k % 3 == 2))
+        if k % 3 == 1:  # a reset in the middle of a step, after the weights are written
+            cut = random_steps(p, rng, 1, max(r, 0.5))[0]
+            run.abort = cut[: max(1, len(cut) // 2)]
+        runs.append(run)
         left -= n
         k += 1
     return runs
@@ -283,6 +290,10 @@ class StepChecker:
                 yield ("ptr_write", a, int(ptr))
             for k in range(csr.nnz):
                 yield ("syn_write", k, pack_synapse(p, int(csr.col[k]), int(csr.weight[k])))
+            if run.abort:
+                for a, x in run.abort:
+                    yield ("event", -1, pack_event(p, a, x))
+                yield _RESET
             for events in run.steps:
                 for a, x in events:
                     yield ("event", step, pack_event(p, a, x))

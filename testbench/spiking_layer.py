@@ -58,7 +58,7 @@ class LayerStimulus:
         self.expected, self.currents = [], []
         for run in self.runs:
             run.csr.check(self.sparse)
-            if run.reset:
+            if run.reset or run.abort:
                 state = LIFIntState.zeros(self.lif.neurons)
             lp = self.lif.with_runtime(**self._settings(run.settings))
             for events in run.steps:
