@@ -58,6 +58,9 @@ def write_tree(path: str | os.PathLike, files: Mapping[str, str | bytes], *, for
             else:
                 target.write_text(content, encoding="utf-8", newline="\n")
         if not out.exists():
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project folder is not
             staging.rename(out)
             return out
         for rel in files:

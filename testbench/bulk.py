@@ -447,7 +447,7 @@ def _build(sim: str, sources: Sequence[Path], build_dir: Path) -> tuple[list[str
         cmd = ["vvp", "-n", str(exe)]
         if not stamp.exists():
             out.mkdir(parents=True, exist_ok=True)
-            _call(["iverilog", "-g2012", "-s", "nt_bulk", "-o", str(exe), *map(str, sources)], out)
+            _call(["iverilog", "-g2005", "-s", "nt_bulk", "-o", str(exe), *map(str, sources)], out)
     else:
         exe = out / "Vnt_bulk"
         cmd = [str(exe)]

@@ -141,6 +141,13 @@ def _digest(sources: Sequence[Path], extra: str) -> str:
     return h.hexdigest()[:16]
 
 
+_ICARUS_ARGS = (
+    # cocotb compiles with -g2012; in that mode Icarus never runs an ``always @*`` block whose
+    # inputs do not change after time 0, and Amaranth's output relies on it running once.
+    # Verilog-2005 semantics (the last -g wins) evaluate every such block at time 0.
+    "-g2005",
+)
+
 _VERILATOR_ARGS = (
     # Amaranth's output widens and narrows expressions freely, which is legal Verilog but trips
     # Verilator's WIDTH lint; the rest of the lint stays on.
@@ -210,7 +217,7 @@ def run_cocotb(
     with simulator_env(sim):
         runner = get_runner(sim)
         t0 = time.perf_counter()
-        build_args = list(_VERILATOR_ARGS) if sim == "verilator" else []
+        build_args = list(_VERILATOR_ARGS) if sim == "verilator" else list(_ICARUS_ARGS)
         if stamp.exists():
             # Re-attach to the finished build without recompiling.
             runner.build_dir = design_dir
