@@ -29,6 +29,7 @@ from neurotile.flows.tiles import DEFAULT_DENSITY, get_tile
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
 SIZES = (8, 16, 32, 64, 128, 256)
+TARGET_NEURONS = 32
 
 # Three ways to hold 32 words of 10 bits (a 32-neuron population's state), in plain Verilog so the
 # comparison does not depend on how a generator describes them.
@@ -228,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "area.md").write_text(md)
     print(md)
     print(f"wrote {OUT / 'area.json'} and {OUT / 'area.md'}", file=sys.stderr)
+    # Target: at least 32 LIF neurons (8-bit membranes, refractory counter) in a 1x1 tile.
+    best = max((r["neurons"] for r in data["max_1x1"] if r["refractory_width"] == 2), default=0)
+    if best < TARGET_NEURONS:
+        print(f"target missed: at most {best} LIF neurons fit a 1x1 tile at "
+              f"{DEFAULT_DENSITY:.0%}, target {TARGET_NEURONS}", file=sys.stderr)
+        return 1
     return 0
 
 
