@@ -11,7 +11,8 @@ An action sets every plain input port and may offer one input stream:
 
 * ``stream`` (0 = none, ``k`` = the ``k``-th input stream): hold ``valid`` (after random idle
   cycles, probability ``gap``/256 per cycle) until the design takes the transfer;
-* with no stream, the values are held for ``hold`` cycles;
+* with no stream, the values are held for ``hold`` cycles, or, when ``until`` names a 1-bit
+  output (an *event* such as ``done``), until that output has been high on ``hold`` cycles;
 * ``rst``: before applying the action, drain (read every output until none arrives for
   ``drain`` cycles), then assert ``rst`` for two cycles.
 
@@ -150,6 +151,7 @@ class BulkHarness:
     captures: list[Capture]
     max_actions: int = 1 << 20
     in_streams: list[str] = field(init=False)
+    events: list[str] = field(init=False)
     out_streams: list[str] = field(init=False)
     inputs: list[dict] = field(init=False)
     action_fields: dict[str, tuple[int, int]] = field(init=False)
@@ -164,12 +166,18 @@ class BulkHarness:
         self.out_streams = [n[:-7] for n, p in names.items()
                             if n.endswith("__valid") and p["direction"] == "output"]
         driven = {f"{s}__valid" for s in self.in_streams} | {f"{s}__ready" for s in self.out_streams}
+        stream_ports = driven | {f"{s}__ready" for s in self.in_streams} | {
+            f"{s}__valid" for s in self.out_streams}
+        self.events = [n for n, p in names.items() if p["direction"] == "output"
+                       and p["width"] == 1 and n not in stream_ports]
         self.inputs = [p for p in self.ports if p["direction"] == "input"
                        and p["name"] not in driven | {"clk", "rst"}]
         sel_bits = max(1, len(self.in_streams).bit_length())
         layout: dict[str, tuple[int, int]] = {}
         pos = 0
-        for name, bits in (("stream", sel_bits), (_CTRL_RST, 1), ("hold", HOLD_BITS)):
+        until_bits = max(1, len(self.events).bit_length())
+        for name, bits in (("stream", sel_bits), (_CTRL_RST, 1), ("hold", HOLD_BITS),
+                           ("until", until_bits)):
             layout[name] = (pos, bits)
             pos += bits
         for p in self.inputs:
@@ -195,8 +203,9 @@ class BulkHarness:
     def actions(self, rows: int, values: Mapping[str, np.ndarray | int]) -> bytes:
         """``$readmemh`` text of ``rows`` actions; ``values`` maps field names to arrays/ints.
 
-        Fields: ``stream`` (0 or 1-based input stream index), ``rst``, ``hold`` and every plain
-        input port (stream payloads included). Missing fields are zero.
+        Fields: ``stream`` (0 or 1-based input stream index), ``rst``, ``hold``, ``until`` (0 or
+        1-based event index) and every plain input port (stream payloads included). Missing
+        fields are zero.
         """
         if rows > self.max_actions:
             raise ValueError(f"{rows} actions exceed the harness capacity of {self.max_actions}")
@@ -211,7 +220,12 @@ class BulkHarness:
         return hex_records(fields, self.action_width, rows)
 
     def stream_index(self, name: str) -> int:
+        """The ``stream`` field value that offers input stream ``name``."""
         return self.in_streams.index(name) + 1
+
+    def event_index(self, name: str) -> int:
+        """The ``until`` field value that waits for 1-bit output ``name``."""
+        return self.events.index(name) + 1
 
     # Records -------------------------------------------------------------------------------------
     def split(self, lanes: np.ndarray) -> list[np.ndarray]:
@@ -355,6 +369,9 @@ class BulkHarness:
         stream_done = " || ".join(
             f"(act{rng(*af['stream'])} == {i} && {s}__valid && {s}__ready)"
             for i, s in enumerate(self.in_streams, start=1)) or "1'b0"
+        until_fired = " || ".join(
+            f"(act{rng(*af['until'])} == {i} && {e})"
+            for i, e in enumerate(self.events, start=1)) or "1'b0"
         regain = []
         for i, s in enumerate(self.in_streams, start=1):
             regain.append(f"        if (act{rng(*af['stream'])} == {i} && !{s}__valid) "
@@ -371,6 +388,11 @@ class BulkHarness:
             f"        if (act{rng(*af['stream'])} != 0) begin",
             f"          if ({stream_done}) next_action;",
             *["  " + r for r in regain],
+            f"        end else if (act{rng(*af['until'])} != 0) begin",
+            f"          if ({until_fired}) begin",
+            "            if (cnt <= 1) next_action;",
+            "            else cnt <= cnt - 1;",
+            "          end",
             "        end else if (cnt <= 1) next_action;",
             "        else cnt <= cnt - 1;",
             "      end",
