@@ -10,7 +10,7 @@ from typing import Any
 
 from neurotile.blocks import Block, Param, blocks
 
-__all__ = ["Command", "add_block_parsers", "block_params"]
+__all__ = ["Command", "add_param", "add_block_parsers", "block_params"]
 
 
 @dataclass(frozen=True)
@@ -24,17 +24,17 @@ class Command:
     order: int = 50
 
 
-def _add_param(parser: argparse.ArgumentParser, p: Param) -> None:
+def add_param(parser: argparse.ArgumentParser, p: Param) -> None:
+    """Add ``p`` as an option (``--name``; a bool also gets ``--no-name``); unset stays None."""
+    shown = "" if p.default is None else f" (default: {p.default})"
     if p.type is bool:
-        parser.add_argument(
-            p.flag, dest=p.name, action=argparse.BooleanOptionalAction, default=None,
-            help=f"{p.help} (default: {p.default})",
-        )
+        parser.add_argument(p.flag, dest=p.name, action=argparse.BooleanOptionalAction,
+                            default=None, help=p.help + shown)
         return
     parser.add_argument(
         p.flag, dest=p.name, type=p.type, default=None, choices=p.choices,
         metavar=p.metavar or (None if p.choices else p.type.__name__.upper()),
-        help=f"{p.help} (default: {p.default})",
+        help=p.help + shown,
     )
 
 
@@ -70,7 +70,7 @@ def add_block_parsers(
             continue
         p = sub.add_parser(block.name, help=block.summary, description=block.summary)
         for param in block.params + (block.sim_params if with_sim else ()):
-            _add_param(p, param)
+            add_param(p, param)
         if common:
             common(p)
         p.set_defaults(_block=block)

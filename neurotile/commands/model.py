@@ -41,7 +41,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
-    from neurotile.commands import _add_param
+    from neurotile.commands import add_param
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     with_model = {name: b for name, b in blocks().items() if "model" in b.extras}
@@ -51,7 +51,7 @@ def _add(parser: argparse.ArgumentParser) -> None:
     for block in with_model.values():
         p = sub.add_parser(block.name, help=block.summary, description=block.summary)
         for param in block.params:
-            _add_param(p, param)
+            add_param(p, param)
         _common(p)
         p.set_defaults(_block=block)
 

@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from neurotile.commands import Command
+from neurotile.commands import Command, add_param
 from neurotile.errors import UsageError
 from neurotile.output import check_output_dir, write_tree
-
-
-def _add_param(parser: argparse.ArgumentParser, p) -> None:
-    flag = "--" + p.name.replace("_", "-")
-    shown = "" if p.default is None else f" (default: {p.default})"
-    if p.type is bool:
-        parser.add_argument(flag, dest=p.name, action=argparse.BooleanOptionalAction,
-                            default=None, help=p.help + shown)
-    else:
-        parser.add_argument(flag, dest=p.name, type=p.type, default=None, choices=p.choices,
-                            metavar=p.metavar or (None if p.choices else p.type.__name__.upper()),
-                            help=p.help + shown)
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +18,7 @@ def _add(parser: argparse.ArgumentParser) -> None:
     for adapter in adapters().values():
         p = sub.add_parser(adapter.block, help=adapter.summary, description=adapter.summary)
         for param in adapter.params + COMMON_PARAMS:
-            _add_param(p, param)
+            add_param(p, param)
         p.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="project folder to write")
         p.add_argument("--force", action="store_true",
