@@ -14,7 +14,10 @@ An action sets every plain input port and may offer one input stream:
 * with no stream, the values are held for ``hold`` cycles, or, when ``until`` names a 1-bit
   output (an *event* such as ``done``), until that output has been high on ``hold`` cycles;
 * ``rst``: before applying the action, drain (read every output until none arrives for
-  ``drain`` cycles), then assert ``rst`` for two cycles.
+  ``drain`` cycles), then assert ``rst`` for two cycles;
+* ``settle`` (only in a harness built with ``settle=True``): drain as for ``rst``, then apply
+  the action without a reset (for inputs that may only change while the design is idle, such
+  as memory writes).
 
 Output streams are read with random back-pressure (``ready`` low with probability
 ``stall``/256). A capture is a strobe (an output stream's transfer, or a pulse port such as
@@ -32,16 +35,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from neurotile.errors import UsageError
 from neurotile.testbench.runner import check_simulator, simulator_env
 
-__all__ = ["Capture", "BulkHarness", "BulkRun", "hex_records", "parse_records"]
+__all__ = ["Capture", "BulkHarness", "BulkRun", "hex_records", "parse_records", "compare_fields"]
 
 HOLD_BITS = 16
 _CTRL_RST = "rst"
+_CTRL_SETTLE = "settle"
 
 
 # -- fixed-width hexadecimal, vectorised --------------------------------------------------------
@@ -117,6 +122,26 @@ def field_of(lanes: np.ndarray, lsb: int, bits: int, *, signed: bool = False) ->
     return v
 
 
+def compare_fields(board: Any, step: np.ndarray, neuron: np.ndarray,
+                   expected: Mapping[str, np.ndarray], observed: Mapping[str, np.ndarray]) -> int:
+    """Compare fields row by row into ``board`` (a :class:`~testbench.common.Scoreboard`).
+
+    Every differing value is counted; the first ones, in row order and then in the order of
+    ``expected``, are kept with their ``step``, ``neuron``, field name and both values. Returns
+    the number of rows with at least one mismatch.
+    """
+    names = list(expected)
+    bad = np.stack([np.asarray(observed[n]) != np.asarray(expected[n]) for n in names], axis=1) \
+        if names else np.zeros((len(step), 0), bool)
+    rows, cols = np.nonzero(bad)  # row-major: row order, then field order
+    keep = max(0, board.keep - len(board.first))
+    for r, c in zip(rows[:keep], cols[:keep]):
+        n = names[c]
+        board.compare(int(step[r]), int(neuron[r]), n, int(expected[n][r]), int(observed[n][r]))
+    board.count += max(0, len(rows) - min(len(rows), keep))
+    return int(bad.any(axis=1).sum()) if names else 0
+
+
 # -- the harness ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -144,12 +169,15 @@ class BulkHarness:
         What to record.
     max_actions : int
         Capacity of the action memory (a build-time size).
+    settle : bool
+        Give actions a ``settle`` flag: drain the outputs, then apply the action (no reset).
     """
 
     top: str
     ports: list[dict]
     captures: list[Capture]
     max_actions: int = 1 << 20
+    settle: bool = False
     in_streams: list[str] = field(init=False)
     events: list[str] = field(init=False)
     out_streams: list[str] = field(init=False)
@@ -176,8 +204,11 @@ class BulkHarness:
         layout: dict[str, tuple[int, int]] = {}
         pos = 0
         until_bits = max(1, len(self.events).bit_length())
-        for name, bits in (("stream", sel_bits), (_CTRL_RST, 1), ("hold", HOLD_BITS),
-                           ("until", until_bits)):
+        control = [("stream", sel_bits), (_CTRL_RST, 1), ("hold", HOLD_BITS),
+                   ("until", until_bits)]
+        if self.settle:
+            control.append((_CTRL_SETTLE, 1))
+        for name, bits in control:
             layout[name] = (pos, bits)
             pos += bits
         for p in self.inputs:
@@ -204,7 +235,7 @@ class BulkHarness:
         """``$readmemh`` text of ``rows`` actions; ``values`` maps field names to arrays/ints.
 
         Fields: ``stream`` (0 or 1-based input stream index), ``rst``, ``hold``, ``until`` (0 or
-        1-based event index) and every plain input port (stream payloads included). Missing
+        1-based event index), ``settle`` (when the harness has it) and every plain input port (stream payloads included). Missing
         fields are zero.
         """
         if rows > self.max_actions:
@@ -295,6 +326,19 @@ class BulkHarness:
                 f"{{{pad}{self._id_bits}'d{k}}}"
             strobes.append((s, rec))
         any_strobe = " | ".join(s for s, _ in strobes) or "1'b0"
+        rst_bit = f"actions[pc][{af[_CTRL_RST][0]}]"
+        if self.settle:
+            drain_first = f"{rst_bit} || actions[pc][{af[_CTRL_SETTLE][0]}]"
+            after_drain = [
+                "        else if (quiet >= drain) begin",
+                f"          if ({rst_bit}) begin rst <= 1'b1; cnt <= 2; phase <= 3; end",
+                "          else begin start_action(actions[pc]); pc <= pc + 1; end",
+                "        end",
+            ]
+        else:
+            drain_first = rst_bit
+            after_drain = [
+                "        else if (quiet >= drain) begin rst <= 1'b1; cnt <= 2; phase <= 3; end"]
 
         apply = [f"      {p['name']} <= a{rng(*af[p['name']])};" for p in self.inputs]
         offer = []
@@ -326,7 +370,7 @@ class BulkHarness:
             "      if (pc >= n_actions) begin",
             *[f"        {s}__valid <= 1'b0;" for s in self.in_streams],
             "        phase <= 4; quiet <= 0;",
-            f"      end else if (actions[pc][{af[_CTRL_RST][0]}]) begin",
+            f"      end else if ({drain_first}) begin",
             *[f"        {s}__valid <= 1'b0;" for s in self.in_streams],
             "        phase <= 2; quiet <= 0;",
             "      end else begin",
@@ -398,7 +442,7 @@ class BulkHarness:
             "      end",
             "      2: begin",
             f"        if ({any_strobe}) quiet <= 0;",
-            "        else if (quiet >= drain) begin rst <= 1'b1; cnt <= 2; phase <= 3; end",
+            *after_drain,
             "        else quiet <= quiet + 1;",
             "      end",
             "      3: begin",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -163,17 +163,27 @@ def make_runs(p: SparseParams, steps: int, seed: int, *, directed: bool = True,
 
 @dataclass
 class SparseStimulus:
-    """Runs and the expected accumulators and synaptic operations of every step."""
+    """Runs and the expected accumulators and synaptic operations of every step.
+
+    With ``compute=False`` the reference model is left for :meth:`compute_expected`.
+    """
 
     params: SparseParams
     runs: list[Run]
     expected: np.ndarray = field(init=False)
     ops: np.ndarray = field(init=False)
+    compute: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
-        acc, ops = [], []
+    def __post_init__(self, compute: bool) -> None:
         for run in self.runs:
             run.csr.check(self.params)
+        if compute:
+            self.compute_expected()
+
+    def compute_expected(self) -> None:
+        """Run the reference model over every step (fills :attr:`expected` and :attr:`ops`)."""
+        acc, ops = [], []
+        for run in self.runs:
             for events in run.steps:
                 a, n = sparse_matvec(run.csr, events, self.params)
                 acc.append(a)
@@ -183,7 +193,7 @@ class SparseStimulus:
 
     @property
     def steps(self) -> int:
-        return len(self.expected)
+        return sum(len(run.steps) for run in self.runs)
 
     @property
     def events(self) -> int:
@@ -195,9 +205,10 @@ class SparseStimulus:
         self.expected[step, output] += -1 if self.expected[step, output] == p.acc_max else 1
 
 
-def make_stimulus(p: SparseParams, steps: int, seed: int, **options: Any) -> SparseStimulus:
-    """:func:`make_runs` with the expected results."""
-    return SparseStimulus(p, make_runs(p, steps, seed, **options))
+def make_stimulus(p: SparseParams, steps: int, seed: int, *, expected: bool = True,
+                  **options: Any) -> SparseStimulus:
+    """:func:`make_runs` with the expected results (unless ``expected`` is false)."""
+    return SparseStimulus(p, make_runs(p, steps, seed, **options), compute=expected)
 
 
 # -- ports and payloads ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,19 +45,29 @@ log = logging.getLogger("neurotile.testbench.spiking_layer")
 
 @dataclass
 class LayerStimulus:
-    """Runs with neuron settings, and the neurons expected to fire in every step."""
+    """Runs with neuron settings, and the neurons expected to fire in every step.
+
+    With ``compute=False`` the reference model is left for :meth:`compute_expected`.
+    """
 
     sparse: SparseParams
     lif: LIFIntParams
     runs: list[Run]
     expected: list[list[int]] = field(init=False)
     currents: list[np.ndarray] = field(init=False)
+    compute: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, compute: bool) -> None:
+        for run in self.runs:
+            run.csr.check(self.sparse)
+        if compute:
+            self.compute_expected()
+
+    def compute_expected(self) -> None:
+        """Run the reference model over every step (fills :attr:`expected`, :attr:`currents`)."""
         state = LIFIntState.zeros(self.lif.neurons)
         self.expected, self.currents = [], []
         for run in self.runs:
-            run.csr.check(self.sparse)
             if run.reset or run.abort:
                 state = LIFIntState.zeros(self.lif.neurons)
             lp = self.lif.with_runtime(**self._settings(run.settings))
@@ -78,7 +88,7 @@ class LayerStimulus:
 
     @property
     def steps(self) -> int:
-        return len(self.expected)
+        return sum(len(run.steps) for run in self.runs)
 
     @property
     def updates(self) -> int:
@@ -114,12 +124,14 @@ def _settings(sp: SparseParams, lp: LIFIntParams, rng: np.random.Generator) -> d
 
 
 def make_stimulus(sp: SparseParams, lp: LIFIntParams, steps: int, seed: int, *,
-                  directed: bool = True, **options: Any) -> LayerStimulus:
+                  directed: bool = True, expected: bool = True, **options: Any) -> LayerStimulus:
     """Seeded runs of :func:`~neurotile.testbench.sparse_matmul.make_runs` with neuron settings.
 
     Directed runs first (when ``directed``): membrane saturation at both ends (threshold at its
     maximum, the strongest inputs for many steps, so the neurons pin at the membrane limits),
     then a step where the inputs land exactly on a small threshold (``v == th`` must not fire).
+    With ``expected=False`` the reference model is left for
+    :meth:`LayerStimulus.compute_expected`.
     """
     rng = np.random.default_rng(seed + 7)
     runs: list[Run] = []
@@ -147,7 +159,7 @@ def make_stimulus(sp: SparseParams, lp: LIFIntParams, steps: int, seed: int, *,
     for run in make_runs(sp, max(0, steps - used), seed, directed=directed, **options):
         run.settings = _settings(sp, lp, rng)
         runs.append(run)
-    return LayerStimulus(sp, lp, runs)
+    return LayerStimulus(sp, lp, runs, compute=expected)
 
 
 # -- checker -----------------------------------------------------------------------------------
