@@ -9,7 +9,7 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design", "model"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "model"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
@@ -71,6 +71,21 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
     return report
 
 
+def run_bulk_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+                    **options: Any) -> dict[str, Any]:
+    """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path
+    (:mod:`neurotile.testbench.hh_bulk`)."""
+    from neurotile.design import elaborate
+    from neurotile.testbench.hh_bulk import run_hh_bulk
+
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    design = elaborate(BLOCK, p.structural())
+    report = run_hh_bulk(cfg, sim=sim, verilog=design.verilog, top=design.top,
+                         ports=design.ports, build_dir=Path(build_dir) / "bulk")
+    expected = 1 if options.get("plant") is not None else 0
+    return report | {"passed": report["mismatches"] == expected}
+
+
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate hh``: directed and random currents, every Euler step checked."""
@@ -78,7 +93,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     gap = params.get("gap", 0.1)
     if not isinstance(gap, float) or not 0.0 <= gap < 1.0:
         raise ValueError(f"gap must be a probability in [0, 1), not {gap}")
-    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, gap=gap)
+    run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, gap=gap)
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
@@ -130,6 +146,9 @@ BLOCK = Block(
     simulate=simulate,
     extras={"model": model},
     sim_params=(
-        Param("gap", float, 0.1, "probability that enable is low on a cycle (delays a step)"),
+        Param("gap", float, 0.1, "probability that enable is low on a cycle (delays a step); "
+              "with --bulk, that a random enable-low wait follows a step"),
+        Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
+              "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
 )

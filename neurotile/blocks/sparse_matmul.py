@@ -9,7 +9,8 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.synapses import SparseParams
 
-__all__ = ["BLOCK", "sparse_params", "run_design", "simulate", "cocotb_run", "SIM_PARAMS"]
+__all__ = ["BLOCK", "sparse_params", "run_design", "run_bulk_design", "simulate", "cocotb_run",
+           "bulk_run", "SIM_PARAMS"]
 
 _STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width",
                "banks")
@@ -21,6 +22,8 @@ SIM_PARAMS = (
           "sweep 0.02 to 1", metavar="R"),
     Param("gap", float, 0.2, "probability an input event is not offered on a cycle"),
     Param("stall", float, 0.2, "probability the output is not read on a cycle"),
+    Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
+          "verilator); --no-bulk uses the cycle-level cocotb checker"),
 )
 
 
@@ -76,6 +79,28 @@ def cocotb_run(block: Block, structural: dict[str, Any], *, sim: str, test_modul
     return report
 
 
+def bulk_run(block: Block, structural: dict[str, Any], *, sim: str, runner: Any,
+             cfg: dict[str, Any], build_dir: Path) -> dict[str, Any]:
+    """Generate ``block``'s Verilog and check ``cfg`` through the bulk path with ``runner``
+    (:mod:`neurotile.testbench.sparse_bulk`); the report gains ``passed``."""
+    from neurotile.design import elaborate
+
+    design = elaborate(block, structural)
+    report = runner(cfg, sim=sim, verilog=design.verilog, top=design.top, ports=design.ports,
+                    build_dir=Path(build_dir) / "bulk")
+    return report | {"passed": report["mismatches"] == (1 if cfg.get("plant") else 0)}
+
+
+def run_bulk_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+                    **options: Any) -> dict[str, Any]:
+    """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path."""
+    from neurotile.testbench.sparse_bulk import run_sparse_bulk
+
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    return bulk_run(BLOCK, p.structural(), sim=sim, runner=run_sparse_bulk, cfg=cfg,
+                    build_dir=build_dir)
+
+
 def run_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
                **options: Any) -> dict[str, Any]:
     """Check the tile ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
@@ -100,8 +125,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     """``neurotile simulate sparse-matmul``: directed corners and random runs, every
     accumulator checked; counts synaptic operations (``spikes``: input events)."""
     p = sparse_params(params)
-    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
-                        **sim_options(params))
+    run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **sim_options(params))
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary
-from neurotile.blocks.sparse_matmul import SIM_PARAMS, cocotb_run, sim_options
+from neurotile.blocks.sparse_matmul import SIM_PARAMS, bulk_run, cocotb_run, sim_options
 
-__all__ = ["BLOCK", "layer_kwargs", "run_design", "simulate"]
+__all__ = ["BLOCK", "layer_kwargs", "run_design", "run_bulk_design", "simulate"]
 
 _STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "banks",
                "width", "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
@@ -52,11 +52,23 @@ def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir
                       test_module="neurotile.testbench.spiking_layer")
 
 
+def run_bulk_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir: Path,
+                    **options: Any) -> dict[str, Any]:
+    """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path
+    (:mod:`neurotile.testbench.sparse_bulk`)."""
+    from neurotile.testbench.sparse_bulk import run_layer_bulk
+
+    kw = layer_kwargs(kw)
+    cfg = {"params": kw, "steps": steps, "seed": seed, **options}
+    return bulk_run(BLOCK, kw, sim=sim, runner=run_layer_bulk, cfg=cfg, build_dir=build_dir)
+
+
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate spiking-layer``: every output spike event of every step checked."""
-    report = run_design(params, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
-                        **sim_options(params))
+    run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
+    report = run(params, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
+                 **sim_options(params))
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1
