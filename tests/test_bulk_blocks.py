@@ -163,3 +163,45 @@ def test_bulk_agrees_with_cycle_checker(block, build_root):
     assert bulk["mismatches"] == cycle["mismatches"] == 0
     assert cycle["passed"]
     assert {k: bulk[k] for k in keys} == {k: cycle[k] for k in keys}
+
+
+@pytest.mark.sim
+def test_bulk_catches_faulty_tile(build_root):
+    """A tile whose output 3 is off by one LSB: every step's output 3 is reported."""
+    from amaranth.hdl import Module
+    from amaranth.lib import wiring
+
+    from neurotile.design import port_list
+    from neurotile.rtl.export import to_verilog
+    from neurotile.rtl.sparse_matmul import SparseMatmul
+
+    class FaultyTile(wiring.Component):
+        def __init__(self) -> None:
+            self.inner = SparseMatmul()
+            super().__init__(dict(self.inner.signature.members))
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.inner = t = self.inner
+            m.d.comb += [
+                t.events.payload.eq(self.events.payload), t.events.valid.eq(self.events.valid),
+                self.events.ready.eq(t.events.ready),
+                self.results.valid.eq(t.results.valid), t.results.ready.eq(self.results.ready),
+                self.results.payload.eq(t.results.payload),
+            ]
+            for port in ("ptr_write", "syn_write"):
+                ours, theirs = getattr(self, port), getattr(t, port)
+                m.d.comb += [theirs.en.eq(ours.en), theirs.addr.eq(ours.addr),
+                             theirs.data.eq(ours.data)]
+            with m.If(t.results.payload.index == 3):
+                m.d.comb += self.results.payload.value.eq(t.results.payload.value ^ 1)
+            return m
+
+    tile = FaultyTile()
+    cfg = {"params": _params("sparse"), "steps": 100, "seed": 4}
+    report = run_sparse_bulk(cfg, sim="icarus", verilog=to_verilog(tile, name="sparse_faulty"),
+                             top="sparse_faulty", ports=port_list(tile),
+                             build_dir=build_root / "bulk" / "sparse-faulty")
+    assert report["mismatches"] == report["steps"] >= 100
+    assert {(m["neuron"], m["field"]) for m in report["first_mismatches"]} == {(3, "value")}
+    assert [m["step"] for m in report["first_mismatches"]] == list(range(20))
