@@ -235,8 +235,8 @@ class BulkHarness:
         """``$readmemh`` text of ``rows`` actions; ``values`` maps field names to arrays/ints.
 
         Fields: ``stream`` (0 or 1-based input stream index), ``rst``, ``hold``, ``until`` (0 or
-        1-based event index), ``settle`` (when the harness has it) and every plain input port (stream payloads included). Missing
-        fields are zero.
+        1-based event index), ``settle`` (when the harness has it) and every plain input port
+        (stream payloads included). Missing fields are zero.
         """
         if rows > self.max_actions:
             raise ValueError(f"{rows} actions exceed the harness capacity of {self.max_actions}")
