@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from neurotile.errors import UsageError
-from neurotile.testbench.runner import check_simulator, simulator_env
+from neurotile.testbench.runner import check_simulator, simulator_env, write_source
 
 __all__ = ["Capture", "BulkHarness", "BulkRun", "hex_records", "parse_records", "compare_fields"]
 
@@ -560,12 +560,7 @@ def run_bulk(sim: str, harness: BulkHarness, design_verilog: str, actions: bytes
     src = build_dir / "src"
     src.mkdir(parents=True, exist_ok=True)
     files = {f"{harness.top}.v": design_verilog, "nt_bulk.v": harness.verilog()}
-    paths = []
-    for name, text in files.items():
-        path = src / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-        paths.append(path)
+    paths = [write_source(src / name, text) for name, text in files.items()]
     cmd, build_seconds = _build(sim, paths, build_dir)
     run_dir = build_dir / f"run-{sim}"
     run_dir.mkdir(exist_ok=True)

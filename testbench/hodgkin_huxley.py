@@ -290,34 +290,13 @@ def run_gate_level(netlist: str | Path, *, top: str, params: Mapping[str, Any], 
     ``params`` are :class:`HHIntParams` fields; ``options`` go into the configuration. Unknown
     (``x``) outputs read as random bits, so an ``x`` reaching a checked output is a mismatch.
     """
-    import os
-
     from neurotile.flows.gatelevel import bundle
-    from neurotile.testbench.runner import run_cocotb
+    from neurotile.testbench.runner import run_checker
 
-    build_dir = Path(build_dir)
-    src = build_dir / "src" / f"{top}.v"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    text = bundle(netlist, top=top, power_pins=True)
-    if not src.exists() or src.read_text() != text:
-        src.write_text(text)
     cfg = {"params": dict(params), "steps": steps, "seed": seed, "gate_level": True, **options}
-    saved = os.environ.get("COCOTB_RESOLVE_X")
-    os.environ["COCOTB_RESOLVE_X"] = "random"
-    try:
-        result = run_cocotb("icarus", sources=[src], toplevel=top, test_module=__name__,
-                            build_dir=build_dir, config=cfg, seed=seed)
-    finally:
-        if saved is None:
-            os.environ.pop("COCOTB_RESOLVE_X", None)
-        else:
-            os.environ["COCOTB_RESOLVE_X"] = saved
-    report = dict(result.report)
-    report.setdefault("updates", 0)
-    report.setdefault("mismatches", 0 if result.passed else -1)
-    report["passed"] = result.passed
-    report["run_dir"] = str(result.run_dir)
-    return report
+    return run_checker("icarus", verilog=bundle(netlist, top=top, power_pins=True), top=top,
+                       test_module=__name__, build_dir=build_dir, config=cfg, seed=seed,
+                       extra_env={"COCOTB_RESOLVE_X": "random"})
 
 
 # -- cocotb entry point ------------------------------------------------------------------------

@@ -31,7 +31,9 @@ __all__ = [
     "CocotbResult",
     "check_simulator",
     "run_cocotb",
+    "run_checker",
     "simulator_env",
+    "write_source",
 ]
 
 SIMULATORS = ("icarus", "verilator")
@@ -168,6 +170,7 @@ def run_cocotb(
     testcase: str | None = None,
     waves: bool | None = None,
     quiet: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> CocotbResult:
     """Build ``sources`` for ``sim`` (cached by content) and run one cocotb test module.
 
@@ -194,6 +197,8 @@ def run_cocotb(
         Record waveforms; defaults to the ``WAVES`` environment variable.
     quiet : bool
         Send build and simulator output to log files instead of the terminal.
+    extra_env : mapping, optional
+        Environment of the simulation, e.g. ``{"COCOTB_RESOLVE_X": "random"}``.
 
     Raises
     ------
@@ -257,6 +262,7 @@ def run_cocotb(
                 waves=waves,
                 timescale=("1ns", "1ps"),
                 extra_env={
+                    **(extra_env or {}),
                     CONFIG_ENV: str(run_dir / "config.json"),
                     REPORT_ENV: str(report_path),
                 },
@@ -277,3 +283,43 @@ def run_cocotb(
         run_seconds=t2 - t1,
         run_dir=run_dir,
     )
+
+
+def write_source(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` unless it already holds exactly that (keeps builds cached)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def run_checker(
+    sim: str,
+    *,
+    verilog: str,
+    top: str,
+    test_module: str,
+    build_dir: str | os.PathLike,
+    config: Mapping[str, object],
+    seed: int,
+    extra_env: Mapping[str, str] | None = None,
+) -> dict:
+    """Run a checker module against ``verilog`` and return its report, ready for callers.
+
+    The source goes to ``build_dir/src/<top>.v``. The report (what the test wrote) gains
+    ``passed``, ``run_dir`` and ``wall_seconds`` (simulator start, stimulus, model and checks;
+    not the build), and defaults for ``updates``, ``spikes`` and ``mismatches`` (-1 when the run
+    failed without reporting).
+    """
+    src = write_source(Path(build_dir) / "src" / f"{top}.v", verilog)
+    result = run_cocotb(sim, sources=[src], toplevel=top, test_module=test_module,
+                        build_dir=build_dir, config=config, seed=seed, extra_env=extra_env)
+    report = dict(result.report)
+    report.setdefault("updates", 0)
+    report.setdefault("spikes", 0)
+    report.setdefault("mismatches", 0 if result.passed else -1)
+    report["passed"] = result.passed
+    report["run_dir"] = str(result.run_dir)
+    report["wall_seconds"] = result.run_seconds
+    return report

@@ -50,25 +50,13 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
         return report | {"passed": report["mismatches"] == expected}
 
     from neurotile.design import elaborate
-    from neurotile.testbench.runner import check_simulator, run_cocotb
+    from neurotile.testbench.runner import check_simulator, run_checker
 
     check_simulator(sim)
     design = elaborate(BLOCK, p.structural())
-    build_dir = Path(build_dir)
-    src = build_dir / "src" / f"{design.top}.v"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    if not src.exists() or src.read_text() != design.verilog:
-        src.write_text(design.verilog)
-    result = run_cocotb(sim, sources=[src], toplevel=design.top,
-                        test_module="neurotile.testbench.hodgkin_huxley",
-                        build_dir=build_dir, config=cfg, seed=seed)
-    report = dict(result.report)
-    report.setdefault("updates", 0)
-    report.setdefault("spikes", 0)
-    report.setdefault("mismatches", 0 if result.passed else -1)
-    report["passed"] = result.passed
-    report["run_dir"] = str(result.run_dir)
-    return report
+    return run_checker(sim, verilog=design.verilog, top=design.top,
+                       test_module="neurotile.testbench.hodgkin_huxley",
+                       build_dir=build_dir, config=cfg, seed=seed)
 
 
 def run_bulk_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,

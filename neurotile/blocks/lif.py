@@ -63,27 +63,14 @@ def run_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: P
         return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
 
     from neurotile.design import elaborate
-    from neurotile.testbench.runner import check_simulator, run_cocotb
+    from neurotile.testbench.runner import check_simulator, run_checker
 
     check_simulator(sim)
     if verilog is None:
         design = elaborate(BLOCK, _params_of(p))
         verilog, top = design.verilog, design.top
-    build_dir = Path(build_dir)
-    src = build_dir / "src" / f"{top}.v"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    if not src.exists() or src.read_text() != verilog:
-        src.write_text(verilog)
-    result = run_cocotb(sim, sources=[src], toplevel=top, test_module="neurotile.testbench.lif",
-                        build_dir=build_dir, config=cfg, seed=seed)
-    report = dict(result.report)
-    report.setdefault("updates", 0)
-    report.setdefault("spikes", 0)
-    report.setdefault("mismatches", 0 if result.passed else -1)
-    report["passed"] = result.passed
-    report["run_dir"] = str(result.run_dir)
-    report["wall_seconds"] = result.run_seconds  # simulator start, stimulus, model, checks
-    return report
+    return run_checker(sim, verilog=verilog, top=top, test_module="neurotile.testbench.lif",
+                       build_dir=build_dir, config=cfg, seed=seed)
 
 
 def run_bulk_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,

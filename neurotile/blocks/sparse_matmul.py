@@ -61,22 +61,12 @@ def cocotb_run(block: Block, structural: dict[str, Any], *, sim: str, test_modul
     ``mismatches`` -1.
     """
     from neurotile.design import elaborate
-    from neurotile.testbench.runner import check_simulator, run_cocotb
+    from neurotile.testbench.runner import check_simulator, run_checker
 
     check_simulator(sim)
     design = elaborate(block, structural)
-    build_dir = Path(build_dir)
-    src = build_dir / "src" / f"{design.top}.v"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    if not src.exists() or src.read_text() != design.verilog:
-        src.write_text(design.verilog)
-    result = run_cocotb(sim, sources=[src], toplevel=design.top, test_module=test_module,
-                        build_dir=build_dir, config=cfg, seed=seed)
-    report = dict(result.report)
-    report.setdefault("mismatches", 0 if result.passed else -1)
-    report["passed"] = result.passed
-    report["run_dir"] = str(result.run_dir)
-    return report
+    return run_checker(sim, verilog=design.verilog, top=design.top, test_module=test_module,
+                       build_dir=build_dir, config=cfg, seed=seed)
 
 
 def bulk_run(block: Block, structural: dict[str, Any], *, sim: str, runner: Any,
