@@ -8,52 +8,18 @@ right after it; in the gate-level netlist every flip-flop model has a ``UNIT_DEL
 outputs settle later. This loop drives inputs after the rising edge, as the RTL loop does, and
 samples at the falling edge, when both kinds of netlist have settled.
 
-Use :func:`run_gate_level` to run it; the cocotb test is :func:`lif_gate_level_check`.
+Use :func:`run_gate_level` to run it; the cocotb test is the RTL's
+(:func:`neurotile.testbench.lif.lif_check`), told by ``gate_level`` in its configuration to
+sample at the falling edge.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_gate_level", "cocotb_loop_settled"]
-
-
-async def cocotb_loop_settled(dut: Any, checker: Any, *, max_cycles: int,
-                              period_ns: int = 10) -> int:
-    """Like :func:`neurotile.testbench.common.cocotb_loop`, but sample at the falling edge."""
-    from cocotb.clock import Clock
-    from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-
-    Clock(dut.clk, period_ns, unit="ns").start()
-    handles = {name: getattr(dut, name) for name in checker.sampled}
-    masks: dict[str, int] = {}
-
-    def handle(name: str) -> Any:
-        if name not in handles:
-            handles[name] = getattr(dut, name)
-        return handles[name]
-
-    rise, fall, read_only = RisingEdge(dut.clk), FallingEdge(dut.clk), ReadOnly()
-    names = list(checker.sampled)
-    cycles = 0
-    await rise
-    while not checker.done:
-        if cycles >= max_cycles:
-            raise AssertionError(f"testbench did not finish within {max_cycles} cycles")
-        for name, value in checker.drive().items():
-            if name not in masks:
-                masks[name] = (1 << len(handle(name))) - 1
-            handle(name).value = value & masks[name]
-        await fall
-        await read_only
-        checker.sample({n: int(handles[n].value) for n in names})
-        await rise
-        cycles += 1
-    return cycles
+__all__ = ["run_gate_level"]
 
 
 def run_gate_level(netlist: str | Path, *, top: str, params: Mapping[str, Any], steps: int,
@@ -68,51 +34,9 @@ def run_gate_level(netlist: str | Path, *, top: str, params: Mapping[str, Any], 
     ``x`` that reaches a checked output shows up as a mismatch rather than stopping the run.
     """
     from neurotile.flows.gatelevel import bundle
-    from neurotile.testbench.runner import run_cocotb
+    from neurotile.testbench.runner import run_checker
 
-    build_dir = Path(build_dir)
-    src = build_dir / "src" / f"{top}.v"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    text = bundle(netlist, top=top, power_pins=power_pins)
-    if not src.exists() or src.read_text() != text:
-        src.write_text(text)
-    cfg = {"params": dict(params), "steps": steps, "seed": seed, **options}
-    saved = os.environ.get("COCOTB_RESOLVE_X")
-    os.environ["COCOTB_RESOLVE_X"] = "random"
-    try:
-        result = run_cocotb("icarus", sources=[src], toplevel=top, test_module=__name__,
-                            build_dir=build_dir, config=cfg, seed=seed)
-    finally:
-        if saved is None:
-            os.environ.pop("COCOTB_RESOLVE_X", None)
-        else:
-            os.environ["COCOTB_RESOLVE_X"] = saved
-    report = dict(result.report)
-    report.setdefault("updates", 0)
-    report.setdefault("spikes", 0)
-    report.setdefault("mismatches", 0 if result.passed else -1)
-    report["passed"] = result.passed
-    report["run_dir"] = str(result.run_dir)
-    return report
-
-
-try:
-    import cocotb
-except ImportError:  # pragma: no cover - cocotb is a dependency
-    cocotb = None
-
-if cocotb is not None:
-
-    @cocotb.test()
-    async def lif_gate_level_check(dut: Any) -> None:
-        """Every output of the gate-level population against the integer reference."""
-        from neurotile.testbench.common import read_config, write_report
-        from neurotile.testbench.lif import _max_cycles, _verdict, check_config
-
-        cfg = read_config()
-        stim, checker = check_config(cfg)
-        t0 = time.perf_counter()
-        cycles = await cocotb_loop_settled(dut, checker, max_cycles=_max_cycles(stim))
-        report = checker.report() | {"cycles": cycles, "seconds": time.perf_counter() - t0}
-        write_report(report)
-        _verdict(cfg, stim, report)
+    cfg = {"params": dict(params), "steps": steps, "seed": seed, "gate_level": True, **options}
+    return run_checker("icarus", verilog=bundle(netlist, top=top, power_pins=power_pins),
+                       top=top, test_module="neurotile.testbench.lif", build_dir=build_dir,
+                       config=cfg, seed=seed, extra_env={"COCOTB_RESOLVE_X": "random"})

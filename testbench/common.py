@@ -119,13 +119,16 @@ class CycleChecker(Protocol):
 
 
 async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
-                      period_ns: int = 10) -> int:
+                      period_ns: int = 10, settle: bool = False) -> int:
     """Run ``checker`` against a cocotb DUT, one clock per cycle; return the cycles used.
 
     Port names use Verilog spelling (``current__valid``); ``rst`` drives the DUT's ``rst``.
+    Inputs are driven just after the rising edge. Outputs are sampled once the step settles:
+    at once for RTL, whose registers change with the edge, or with ``settle`` at the falling
+    edge, for gate-level netlists whose flip-flop models switch a unit delay after it.
     """
     from cocotb.clock import Clock
-    from cocotb.triggers import ReadOnly, RisingEdge
+    from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
     Clock(dut.clk, period_ns, unit="ns").start()
     handles: dict[str, Any] = {}
@@ -147,6 +150,7 @@ async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
     sampled = [handle(n) for n in checker.sampled]
     names = list(checker.sampled)
     edge = RisingEdge(dut.clk)
+    fall = FallingEdge(dut.clk)
     read_only = ReadOnly()
     cycles = 0
     await edge
@@ -155,6 +159,8 @@ async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
             raise AssertionError(f"testbench did not finish within {max_cycles} cycles")
         for name, value in checker.drive().items():
             handle(name).value = value & mask(name)  # ports are declared unsigned in Verilog
+        if settle:
+            await fall
         await read_only
         checker.sample({n: int(h.value) for n, h in zip(names, sampled)})
         await edge

@@ -316,12 +316,8 @@ if cocotb is not None:
         log.info("HH check: %d steps, %d resets, seed %d", stim.steps,
                  int(stim.reset_after.sum()), cfg["seed"])
         t0 = time.perf_counter()
-        if cfg.get("gate_level"):
-            from neurotile.flows.gl_lif import cocotb_loop_settled
-
-            cycles = await cocotb_loop_settled(dut, checker, max_cycles=max_cycles(stim))
-        else:
-            cycles = await cocotb_loop(dut, checker, max_cycles=max_cycles(stim))
+        cycles = await cocotb_loop(dut, checker, max_cycles=max_cycles(stim),
+                                   settle=bool(cfg.get("gate_level")))
         report = checker.report() | {"cycles": cycles, "seconds": time.perf_counter() - t0}
         write_report(report)
         verdict(cfg, stim, report)

@@ -345,8 +345,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
 
     Keys: ``params`` (:class:`LIFIntParams` fields), ``steps``, ``seed``, optional ``directed``,
     ``gap``, ``stall``, ``reset_rate``, ``plant`` (``[step, neuron]`` of a planted error the run
-    must report as its only mismatch) and ``corrupt`` (the same error, unannounced: the run must
-    fail).
+    must report as its only mismatch), ``corrupt`` (the same error, unannounced: the run must
+    fail) and ``gate_level`` (sample outputs at the falling edge, for netlists).
     """
     stim = stimulus_of(cfg)
     plant(cfg, stim)
@@ -405,7 +405,8 @@ if cocotb is not None:
         log.info("LIF check: %d steps, %d neuron-updates, seed %d", stim.steps, stim.updates,
                  cfg["seed"])
         t0 = time.perf_counter()
-        cycles = await cocotb_loop(dut, checker, max_cycles=_max_cycles(stim))
+        cycles = await cocotb_loop(dut, checker, max_cycles=_max_cycles(stim),
+                                   settle=bool(cfg.get("gate_level")))
         report = checker.report() | {"cycles": cycles, "seconds": time.perf_counter() - t0}
         write_report(report)
         _verdict(cfg, stim, report)
