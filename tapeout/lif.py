@@ -68,7 +68,8 @@ def lif_regmap(params: dict[str, Any]) -> RegisterMap:
 
 
 def _build(params: dict[str, Any]) -> LIFPopulation:
-    return LIFPopulation(**{k: params[k] for k in _STRUCTURAL})
+    return LIFPopulation(**{k: params[k] for k in _STRUCTURAL},
+                         storage=params.get("storage") or "memory")
 
 
 def _connect(m: Module, core: LIFPopulation, host: Any, params: dict[str, Any]) -> None:
@@ -270,6 +271,9 @@ ADAPTER = TapeoutAdapter(
         Param("refractory_width", int, 2, "refractory counter bits (0: none)"),
         Param("reset", str, "subtract", "reset mechanism", choices=("subtract", "zero")),
         Param("reset_delay", bool, True, "apply the reset on the next step (snnTorch default)"),
+        Param("storage", str, "memory", "state storage: memory (register file, fully "
+              "synchronous) or ring (clock-gated flip-flop ring, fits 32 neurons in 1x1; "
+              "see docs/flows.md before taping it out)", choices=("memory", "ring")),
         Param("threshold", int, None, "THRESHOLD after reset (default: 2**(width-2))"),
         Param("leak_shift", int, None,
               "LEAK after reset in shift mode, k (default: min(3, width-1))"),

@@ -346,7 +346,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     Keys: ``params`` (:class:`LIFIntParams` fields), ``steps``, ``seed``, optional ``directed``,
     ``gap``, ``stall``, ``reset_rate``, ``plant`` (``[step, neuron]`` of a planted error the run
     must report as its only mismatch), ``corrupt`` (the same error, unannounced: the run must
-    fail) and ``gate_level`` (sample outputs at the falling edge, for netlists).
+    fail), ``gate_level`` (sample outputs at the falling edge, for netlists) and ``storage`` (the
+    population's state storage, for the Amaranth simulator).
     """
     stim = stimulus_of(cfg)
     plant(cfg, stim)
@@ -381,7 +382,7 @@ def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
     from neurotile.rtl.lif import LIFPopulation
 
     stim, checker = check_config(cfg)
-    dut = LIFPopulation(**stim.params.structural())
+    dut = LIFPopulation(**stim.params.structural(), storage=cfg.get("storage", "memory"))
     t0 = time.perf_counter()
     cycles = amaranth_loop(dut, checker, max_cycles=_max_cycles(stim), ports=lif_ports)
     report = checker.report() | {"cycles": cycles, "seconds": time.perf_counter() - t0}

@@ -27,6 +27,8 @@ DESIGNS = {
                                       reset_delay=False, refractory_width=3), 3000),
     "wide-subtract-now": (dict(neurons=7, width=16, input_width=12, reset_delay=False,
                                refractory_width=0), 600),
+    # The clock-gated flip-flop ring instead of the register file: the same behaviour.
+    "ring": (dict(storage="ring", neurons=12), 400),
 }
 
 
@@ -34,7 +36,8 @@ def _run(sim, name, build_root, **options):
     params, steps = DESIGNS[name]
     p = int_params(params)
     return p, run_design(p, sim=sim, steps=steps, seed=options.pop("seed", 1),
-                         build_dir=build_root / "lif" / name, **options)
+                         build_dir=build_root / "lif" / name,
+                         storage=params.get("storage", "memory"), **options)
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)

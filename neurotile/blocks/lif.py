@@ -42,22 +42,25 @@ def _build(params: dict[str, Any]):
     from neurotile.rtl.lif import LIFPopulation
 
     p = int_params(params)
-    top = f"lif_population_n{p.neurons}_w{p.width}"
-    return LIFPopulation(**p.structural()), top
+    storage = params.get("storage") or "memory"
+    top = f"lif_population_n{p.neurons}_w{p.width}" + ("" if storage == "memory" else f"_{storage}")
+    return LIFPopulation(**p.structural(), storage=storage), top
 
 
 def run_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-               verilog: str | None = None, top: str | None = None, **options: Any) -> dict:
+               verilog: str | None = None, top: str | None = None, storage: str = "memory",
+               **options: Any) -> dict:
     """Check the population ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
 
     Returns the testbench report (``updates``, ``spikes``, ``mismatches``, ``first_mismatches``,
     ``cycles``, ``seconds``) plus ``passed``. ``options`` go into the testbench configuration
-    (``gap``, ``stall``, ``directed``, ``plant``, ``reset_rate``).
+    (``gap``, ``stall``, ``directed``, ``plant``, ``reset_rate``). ``storage`` picks the
+    population's state storage (the behaviour is the same).
     """
     from neurotile.testbench.lif import run_amaranth
 
     fields = {k: getattr(p, k) for k in LIFIntParams.__dataclass_fields__}
-    cfg = {"params": fields, "steps": steps, "seed": seed, **options}
+    cfg = {"params": fields, "steps": steps, "seed": seed, "storage": storage, **options}
     if sim == "amaranth":
         report = run_amaranth(cfg)
         return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
@@ -67,35 +70,36 @@ def run_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: P
 
     check_simulator(sim)
     if verilog is None:
-        design = elaborate(BLOCK, _params_of(p))
+        design = elaborate(BLOCK, _params_of(p, storage))
         verilog, top = design.verilog, design.top
     return run_checker(sim, verilog=verilog, top=top, test_module="neurotile.testbench.lif",
                        build_dir=build_dir, config=cfg, seed=seed)
 
 
 def run_bulk_design(p: LIFIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-                    **options: Any) -> dict:
+                    storage: str = "memory", **options: Any) -> dict:
     """As :func:`run_design`, through the bulk path (:mod:`neurotile.testbench.lif_bulk`)."""
     from neurotile.design import elaborate
     from neurotile.testbench.lif_bulk import run_lif_bulk
 
     fields = {k: getattr(p, k) for k in LIFIntParams.__dataclass_fields__}
     cfg = {"params": fields, "steps": steps, "seed": seed, **options}
-    design = elaborate(BLOCK, _params_of(p))
+    design = elaborate(BLOCK, _params_of(p, storage))
     report = run_lif_bulk(cfg, sim=sim, verilog=design.verilog, top=design.top,
                           ports=design.ports, build_dir=Path(build_dir) / "bulk")
     return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
 
 
-def _params_of(p: LIFIntParams) -> dict[str, Any]:
-    return dict(p.structural())
+def _params_of(p: LIFIntParams, storage: str) -> dict[str, Any]:
+    return dict(p.structural(), storage=storage)
 
 
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate lif``: random and directed stimulus, every output checked."""
     p = int_params(params)
-    options = {"gap": params.get("gap", 0.2), "stall": params.get("stall", 0.2)}
+    options = {"gap": params.get("gap", 0.2), "stall": params.get("stall", 0.2),
+               "storage": params.get("storage") or "memory"}
     if params.get("bulk", True) and sim != "amaranth":
         report = run_bulk_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
                                  **options)
@@ -128,6 +132,9 @@ BLOCK = Block(
         Param("refractory", int, None, "refractory period in steps, run-time default (0)"),
         Param("reset", str, "subtract", "reset after a spike", choices=("subtract", "zero")),
         Param("reset_delay", bool, True, "apply the reset on the step after the spike (snnTorch)"),
+        Param("storage", str, "memory", "state storage: memory (register file, fully "
+              "synchronous) or ring (clock-gated flip-flop ring, ~40% smaller; docs/flows.md)",
+              choices=("memory", "ring")),
     ),
     build=_build,
     simulate=simulate,
