@@ -43,7 +43,7 @@ def _median(fn, repeat: int) -> dict[str, Any]:
     runs = [fn() for _ in range(repeat)]
     rate = statistics.median(r["updates"] / r["seconds"] for r in runs)
     assert all(r["mismatches"] == 0 for r in runs), "a benchmark run found mismatches"
-    return {"updates": runs[0]["updates"], "rate": rate,
+    return {"updates": runs[0]["updates"], "rate": rate, "unit": runs[0].get("unit"),
             "seconds": statistics.median(r["seconds"] for r in runs)}
 
 
@@ -122,6 +122,36 @@ def builds() -> list[dict[str, Any]]:
     return out
 
 
+def per_block(repeat: int) -> list[dict[str, Any]]:
+    """Every block at its defaults: the bulk path against the cycle-level checker, both simulators.
+
+    Rates are as ``neurotile simulate`` reports them: for the bulk path the wall time of stimulus,
+    reference model, simulation and comparison; for the cocotb checker the time inside the
+    simulation (its start-up excluded, which favours it).
+    """
+    steps = {"lif": (31250, 600), "hh": (20000, 2000), "sparse-matmul": (3000, 3000),
+             "spiking-layer": (3000, 3000)}
+    out = []
+    for block in blocks().values():
+        bulk_steps, cycle_steps = steps.get(block.name, (1000, 200))
+        params = block.defaults() | {p.name: p.default for p in block.sim_params}
+        row: dict[str, Any] = {"block": block.name}
+        for sim in ("icarus", "verilator"):
+            for bulk, n in ((True, bulk_steps // (10 if sim == "icarus" else 1)),
+                            (False, cycle_steps)):
+                def run(bulk=bulk, n=n, sim=sim):
+                    s = block.simulate(params | {"bulk": bulk}, sim=sim, steps=n, seed=5,
+                                       build_dir=WORK / "blocks" / block.name)
+                    return {"updates": s.updates, "seconds": s.seconds,
+                            "mismatches": s.mismatches, "unit": s.unit}
+                run()
+                m = _median(run, repeat)
+                row[f"{sim}_{'bulk' if bulk else 'cycle'}"] = m["rate"]
+                row["unit"] = m["unit"]
+        out.append(row)
+    return out
+
+
 def growth(repeat: int) -> dict[str, list[dict[str, Any]]]:
     """Bulk Verilator verification time against neuron count and against run length."""
     by_neurons = []
@@ -153,6 +183,13 @@ def markdown(data: dict[str, Any]) -> str:
              "| path | neuron-updates verified/s | share of ceiling |", "|---|---:|---:|"]
     for r in data["paths"]:
         lines.append(f"| {r['path']} | {r['rate']:,.0f} | {r['of_ceiling']:.1%} |")
+    lines += ["", "### Bulk path against the cycle-level checker, each block at its defaults", "",
+              "| block | unit | Icarus bulk | Icarus per cycle | Verilator bulk | "
+              "Verilator per cycle |", "|---|---|---:|---:|---:|---:|"]
+    for r in data["blocks"]:
+        lines.append(f"| {r['block']} | {r['unit']}/s | {r['icarus_bulk']:,.0f} | "
+                     f"{r['icarus_cycle']:,.0f} | {r['verilator_bulk']:,.0f} | "
+                     f"{r['verilator_cycle']:,.0f} |")
     lines += ["", "### Generation and build, each block at default parameters", "",
               "| block | Verilog generation (s) | Verilator build (s) |", "|---|---:|---:|"]
     for r in data["builds"]:
@@ -174,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    data = {"paths": paths(args.repeat), "builds": builds(), "growth": growth(args.repeat)}
+    data = {"paths": paths(args.repeat), "blocks": per_block(args.repeat), "builds": builds(),
+            "growth": growth(args.repeat)}
     (OUT / "speed.json").write_text(json.dumps(data, indent=2) + "\n")
     text = markdown(data)
     (OUT / "speed.md").write_text(text)
