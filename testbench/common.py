@@ -26,6 +26,7 @@ __all__ = [
     "cocotb_loop",
     "amaranth_loop",
     "signed_field",
+    "assert_found",
 ]
 
 log = logging.getLogger("neurotile.testbench")
@@ -91,6 +92,24 @@ class Scoreboard:
             "mismatches": self.count,
             "first_mismatches": [m.__dict__ for m in self.first],
         }
+
+
+def assert_found(report: Mapping[str, Any], plant: tuple[int, ...] | None, field: str) -> None:
+    """Assert a run found exactly what it should: no mismatch, or only the planted one.
+
+    ``plant`` is where an error was planted in the expectation: ``(step,)`` or
+    ``(step, neuron)``; it must be the single mismatch reported, in ``field``.
+    """
+    first = report["first_mismatches"]
+    if plant:
+        where = [(m["step"], m["neuron"], m["field"])[: len(plant)] + (m["field"],)
+                 for m in first[:1]]
+        assert report["mismatches"] == 1 and where == [tuple(plant) + (field,)], (
+            f"planted error at {tuple(plant)} ({field}) not reported as the only mismatch: "
+            f"{first}")
+    else:
+        assert report["mismatches"] == 0, (
+            f"{report['mismatches']} mismatches against the reference model, first: {first[:3]}")
 
 
 def signed_field(value: int, lsb: int, width: int) -> int:
