@@ -67,7 +67,7 @@ def _lanes(words: Sequence[tuple[np.ndarray, int, int]], width: int, rows: int) 
             pos = lsb + done
             lane, off = divmod(pos, 64)
             take = min(bits - done, 64 - off)
-            part = (v >> np.uint64(done)) & np.uint64((1 << take) - 1 if take < 64 else ~0 & (2**64 - 1))
+            part = (v >> np.uint64(done)) & np.uint64((1 << take) - 1)  # take <= 64
             lanes[:, lane] |= part << np.uint64(off)
             done += take
     return lanes
