@@ -75,9 +75,12 @@ def _build(params: dict[str, Any]) -> SparseMatmul:
     return SparseMatmul(**_params(params).structural())
 
 
-def _connect(m: Module, core: SparseMatmul, host: Any, params: dict[str, Any]) -> None:
-    res = core.results
-    m.d.comb += [
+def tile_wiring(core: Any, host: Any) -> list:
+    """The host's pointer, synapse and event registers wired to a tile's ports.
+
+    Shared by every block built around :class:`SparseMatmul` (the tile and the spiking layer).
+    """
+    return [
         core.ptr_write.en.eq(host.ptr_data.valid),
         core.ptr_write.addr.eq(host.ptr_addr),
         core.ptr_write.data.eq(host.ptr_data.payload),
@@ -89,6 +92,13 @@ def _connect(m: Module, core: SparseMatmul, host: Any, params: dict[str, Any]) -
         core.events.valid.eq(host.event.valid),
         core.events.payload.eq(host.event.payload),
         host.event.ready.eq(core.events.ready),
+    ]
+
+
+def _connect(m: Module, core: SparseMatmul, host: Any, params: dict[str, Any]) -> None:
+    res = core.results
+    m.d.comb += tile_wiring(core, host)
+    m.d.comb += [
         res.ready.eq(host.pop.valid),
         host.pop.ready.eq(res.valid),
         host.result.eq(res.payload.value),

@@ -20,7 +20,7 @@ from neurotile.neurons.synapses import CSRMatrix, random_weights, spiking_layer_
 from neurotile.rtl.spiking_layer import SpikingLayer, layer_params
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
-from neurotile.tapeout.sparse_matmul import _event, _event_bits
+from neurotile.tapeout.sparse_matmul import _event, _event_bits, tile_wiring
 from neurotile.tapeout.vectors import Script
 
 __all__ = ["ADAPTER", "layer_regmap"]
@@ -89,17 +89,7 @@ def _connect(m: Module, core: SpikingLayer, host: Any, params: dict[str, Any]) -
     m.d.comb += [
         core.threshold.eq(host.threshold),
         core.leak.eq(host.leak),
-        core.ptr_write.en.eq(host.ptr_data.valid),
-        core.ptr_write.addr.eq(host.ptr_addr),
-        core.ptr_write.data.eq(host.ptr_data.payload),
-        host.ptr_data.ready.eq(1),
-        core.syn_write.en.eq(host.syn_data.valid),
-        core.syn_write.addr.eq(host.syn_addr),
-        core.syn_write.data.eq(host.syn_data.payload),
-        host.syn_data.ready.eq(1),
-        core.events.valid.eq(host.event.valid),
-        core.events.payload.eq(host.event.payload),
-        host.event.ready.eq(core.events.ready),
+        *tile_wiring(core, host),
         out.ready.eq(host.pop.valid),
         host.pop.ready.eq(out.valid),
         host.spike_out.eq(out.payload),
