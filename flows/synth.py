@@ -39,7 +39,7 @@ from neurotile.flows.sky130 import CellLibrary, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
 
 __all__ = ["DesignSources", "SynthResult", "load_design", "synthesize", "synthesize_design",
-           "format_report", "no_fit_message", "add_power_pins", "default_work_dir"]
+           "format_report", "no_fit_message", "add_power_pins", "default_work_dir", "work_root"]
 
 
 @dataclass(frozen=True)
@@ -201,14 +201,18 @@ def _check_outside_tmp(path: Path, what: str) -> None:
                          f"use a folder elsewhere, e.g. build/")
 
 
-def default_work_dir(top: str) -> Path:
-    """Where synthesis of ``top`` runs by default: ``build/synth/<top>`` under the current folder,
-    or ``~/.cache/neurotile/synth/<top>`` when the current folder is under ``/tmp``."""
-    local = Path.cwd() / "build" / "synth" / top
+def work_root() -> Path:
+    """Where neurotile's tools work by default: ``build/`` under the current folder, or
+    ``~/.cache/neurotile`` when the current folder is under ``/tmp`` (which Yosys cannot see)."""
+    local = Path.cwd() / "build"
     if not _under_tmp(local):
         return local
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "neurotile" / "synth" / top
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "neurotile"
+
+
+def default_work_dir(top: str) -> Path:
+    """Where synthesis of ``top`` runs by default: ``synth/<top>`` under :func:`work_root`."""
+    return work_root() / "synth" / top
 
 
 def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, stat: Path,

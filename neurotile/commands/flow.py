@@ -48,6 +48,7 @@ def _steps(block: str, resolved: dict, sim: str, given: int | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from neurotile.commands.tapeout import work_dir
     from neurotile.output import check_output_dir, write_tree
     from neurotile.tapeout.adapters import COMMON_PARAMS
     from neurotile.tapeout.check import check_project
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # 1. project, area, rules
     t0 = time.perf_counter()
-    project = generate(adapter, params, estimator=synth_estimator(args.work_dir))
+    project = generate(adapter, params, estimator=synth_estimator(work_dir(args)))
     out = write_tree(args.output, project.files, force=args.force)
     problems = check_project(out)
     for problem in problems:
@@ -89,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
             summary = block.simulate(sim_params, sim=sim,
                                      steps=_steps(block.name, resolved, sim, args.sim_steps),
                                      seed=resolved.get("seed", 1),
-                                     build_dir=Path(args.work_dir) / "simulate" / block.name)
+                                     build_dir=work_dir(args) / "simulate" / block.name)
             print(f"rtl: {summary.line()}")
             if summary.mismatches:
                 failures.append(f"RTL on {sim}")

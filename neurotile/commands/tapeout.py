@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from neurotile.commands import Command, add_param
 from neurotile.errors import UsageError
@@ -24,10 +25,18 @@ def _add(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--force", action="store_true",
                        help="write into DIR even if it is not empty (same-named files are "
                             "replaced)")
-        p.add_argument("--work-dir", default="build/tapeout", metavar="DIR",
+        p.add_argument("--work-dir", default=None, metavar="DIR",
                        help="where synthesis for the area estimate runs (not under /tmp; "
-                            "default: build/tapeout)")
+                            "default: build/tapeout, or ~/.cache/neurotile/tapeout when the "
+                            "current folder is under /tmp)")
         p.set_defaults(_adapter=adapter)
+
+
+def work_dir(args: argparse.Namespace) -> Path:
+    """``--work-dir``, or ``tapeout`` under the flows' default work root."""
+    from neurotile.flows.synth import work_root
+
+    return Path(args.work_dir) if args.work_dir else work_root() / "tapeout"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -39,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     check_output_dir(args.output, force=args.force)
     names = [p.name for p in adapter.params + COMMON_PARAMS]
     params = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    project = generate(adapter, params, estimator=synth_estimator(args.work_dir))
+    project = generate(adapter, params, estimator=synth_estimator(work_dir(args)))
     out = write_tree(args.output, project.files, force=args.force)
     print(f"wrote TinyTapeout project {project.top} to {out}")
     print(project.report())
