@@ -27,6 +27,7 @@ __all__ = [
     "amaranth_loop",
     "signed_field",
     "assert_found",
+    "apply_plant",
 ]
 
 log = logging.getLogger("neurotile.testbench")
@@ -92,6 +93,20 @@ class Scoreboard:
             "mismatches": self.count,
             "first_mismatches": [m.__dict__ for m in self.first],
         }
+
+
+def apply_plant(cfg: Mapping[str, Any], stim: Any) -> None:
+    """Plant the configuration's error in ``stim``'s expectation, if it names one.
+
+    ``plant`` is announced (the run must report it as its only mismatch); ``corrupt`` is the
+    same error unannounced (the run must fail). Either is where to plant: a step, or a list such
+    as ``[step, neuron]``, passed to ``stim.plant_error``.
+    """
+    planted = cfg.get("plant")
+    if planted is None:
+        planted = cfg.get("corrupt")
+    if planted is not None:
+        stim.plant_error(*(planted if isinstance(planted, (list, tuple)) else [planted]))
 
 
 def assert_found(report: Mapping[str, Any], plant: tuple[int, ...] | None, field: str) -> None:

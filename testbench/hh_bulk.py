@@ -26,7 +26,7 @@ import numpy as np
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 from neurotile.rtl.hodgkin_huxley import cycles_per_step
 from neurotile.testbench.bulk import BulkHarness, Capture, compare_fields, run_bulk
-from neurotile.testbench.common import Scoreboard
+from neurotile.testbench.common import Scoreboard, apply_plant
 from neurotile.testbench.hodgkin_huxley import FIELDS, HHStimulus, make_stimulus
 
 __all__ = ["hh_harness", "hh_actions", "compare_outputs", "run_hh_bulk"]
@@ -136,9 +136,7 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
 
     def expect() -> None:
         stim.compute_expected()
-        planted = cfg.get("plant", cfg.get("corrupt"))
-        if planted is not None:
-            stim.plant_error(int(planted))
+        apply_plant(cfg, stim)
 
     cps = cycles_per_step(p)
     run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=seed, drain=4,

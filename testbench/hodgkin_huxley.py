@@ -27,6 +27,7 @@ from neurotile.neurons.hodgkin_huxley import CURRENT_WIDTH, HHIntParams, hh_int_
 from neurotile.testbench.common import (
     Scoreboard,
     amaranth_loop,
+    apply_plant,
     assert_found,
     cocotb_loop,
     read_config,
@@ -237,9 +238,7 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[HHStimulus, HHChecker]:
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          reset_rate=float(cfg.get("reset_rate", 0.0005)))
-    planted = cfg.get("plant", cfg.get("corrupt"))
-    if planted is not None:
-        stim.plant_error(int(planted))
+    apply_plant(cfg, stim)
     checker = HHChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.1)))
     return stim, checker
 

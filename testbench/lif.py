@@ -25,6 +25,7 @@ import numpy as np
 from neurotile.neurons.lif import LIFIntParams, LIFIntState, lif_int_run
 from neurotile.testbench.common import (
     Scoreboard,
+    apply_plant,
     assert_found,
     amaranth_loop,
     cocotb_loop,
@@ -41,7 +42,6 @@ __all__ = [
     "decode_output",
     "check_config",
     "stimulus_of",
-    "plant",
     "run_amaranth",
 ]
 
@@ -334,13 +334,6 @@ def stimulus_of(cfg: Mapping[str, Any], *, expected: bool = True) -> LIFStimulus
                          reset_rate=float(cfg.get("reset_rate", 0.002)), expected=expected)
 
 
-def plant(cfg: Mapping[str, Any], stim: LIFStimulus) -> None:
-    """Apply the configuration's planted error (``plant`` or ``corrupt``), if any."""
-    planted = cfg.get("plant") or cfg.get("corrupt")
-    if planted:
-        stim.plant_error(*planted)
-
-
 def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
@@ -351,7 +344,7 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LIFStimulus, LIFChecker]:
     population's state storage, for the Amaranth simulator).
     """
     stim = stimulus_of(cfg)
-    plant(cfg, stim)
+    apply_plant(cfg, stim)
     checker = LIFChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                          stall=float(cfg.get("stall", 0.2)))
     return stim, checker

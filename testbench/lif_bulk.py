@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from neurotile.testbench.bulk import BulkHarness, Capture, run_bulk
-from neurotile.testbench.common import Scoreboard
-from neurotile.testbench.lif import LIFStimulus, plant, stimulus_of
+from neurotile.testbench.common import Scoreboard, apply_plant
+from neurotile.testbench.lif import LIFStimulus, stimulus_of
 
 __all__ = ["lif_harness", "lif_actions", "compare_outputs", "run_lif_bulk"]
 
@@ -117,7 +117,7 @@ def run_lif_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, po
 
     def expect(s: LIFStimulus) -> None:
         s.compute_expected()
-        plant(cfg, s)
+        apply_plant(cfg, s)
 
     run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=int(cfg["seed"]),
                    gap=min(gap, 255), stall=min(stall, 255), drain=4, capture=capture,

@@ -26,7 +26,7 @@ import numpy as np
 
 from neurotile.neurons.synapses import SparseParams
 from neurotile.testbench.bulk import BulkHarness, Capture, compare_fields, run_bulk
-from neurotile.testbench.common import Scoreboard
+from neurotile.testbench.common import Scoreboard, apply_plant
 from neurotile.testbench.sparse_matmul import Run
 
 __all__ = ["sparse_harness", "layer_harness", "run_actions", "compare_results",
@@ -217,9 +217,7 @@ def run_sparse_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str,
 
     def expect() -> None:
         stim.compute_expected()
-        for key in ("plant", "corrupt"):
-            if cfg.get(key):
-                stim.plant_error(*cfg[key])
+        apply_plant(cfg, stim)
 
     run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=int(cfg["seed"]),
                    max_cycles=_max_cycles(stim.runs, rows, p.outputs), meanwhile=expect,
@@ -312,9 +310,7 @@ def run_layer_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str,
 
     def expect() -> None:
         stim.compute_expected()
-        for key in ("plant", "corrupt"):
-            if cfg.get(key):
-                stim.plant_error(*cfg[key])
+        apply_plant(cfg, stim)
 
     run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=int(cfg["seed"]),
                    max_cycles=_max_cycles(stim.runs, rows, 2 * lp.neurons), meanwhile=expect,

@@ -27,6 +27,7 @@ from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights, 
 from neurotile.testbench.common import (
     Scoreboard,
     amaranth_loop,
+    apply_plant,
     assert_found,
     cocotb_loop,
     read_config,
@@ -460,9 +461,7 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
                          directed=bool(cfg.get("directed", True)),
                          density=cfg.get("density"), rate=cfg.get("rate"),
                          run_length=cfg.get("run_length"), grid=cfg.get("grid"))
-    for key in ("plant", "corrupt"):  # announced / unannounced wrong expectation
-        if cfg.get(key):
-            stim.plant_error(*cfg[key])
+    apply_plant(cfg, stim)
     checker = SparseChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                             stall=float(cfg.get("stall", 0.2)))
     return stim, checker

@@ -26,7 +26,13 @@ import numpy as np
 
 from neurotile.neurons.lif import LIFIntParams, LIFIntState
 from neurotile.neurons.synapses import CSRMatrix, SparseParams, spiking_layer_step
-from neurotile.testbench.common import amaranth_loop, cocotb_loop, read_config, write_report
+from neurotile.testbench.common import (
+    amaranth_loop,
+    apply_plant,
+    cocotb_loop,
+    read_config,
+    write_report,
+)
 from neurotile.testbench.sparse_matmul import (
     Run,
     StepChecker,
@@ -218,9 +224,7 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LayerStimulus, LayerChecker]:
     stim = make_stimulus(sp, lp, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)), density=cfg.get("density"),
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"))
-    for key in ("plant", "corrupt"):  # announced / unannounced wrong expectation
-        if cfg.get(key):
-            stim.plant_error(*cfg[key])
+    apply_plant(cfg, stim)
     checker = LayerChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
                            stall=float(cfg.get("stall", 0.2)))
     return stim, checker
