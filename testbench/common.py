@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -151,10 +152,14 @@ class CycleChecker(Protocol):
 
     def sample(self, values: Mapping[str, int]) -> None: ...
 
+    def report(self) -> dict[str, Any]: ...
+
 
 async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
-                      period_ns: int = 10, settle: bool = False) -> int:
-    """Run ``checker`` against a cocotb DUT, one clock per cycle; return the cycles used.
+                      period_ns: int = 10, settle: bool = False) -> dict[str, Any]:
+    """Run ``checker`` against a cocotb DUT, one clock per cycle; return its report.
+
+    The report is ``checker.report()`` with the ``cycles`` used and the ``seconds`` taken.
 
     Port names use Verilog spelling (``current__valid``); ``rst`` drives the DUT's ``rst``.
     Inputs are driven just after the rising edge. Outputs are sampled once the step settles:
@@ -187,6 +192,7 @@ async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
     fall = FallingEdge(dut.clk)
     read_only = ReadOnly()
     cycles = 0
+    t0 = time.perf_counter()
     await edge
     while not checker.done:
         if cycles >= max_cycles:
@@ -199,15 +205,16 @@ async def cocotb_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
         checker.sample({n: int(h.value) for n, h in zip(names, sampled)})
         await edge
         cycles += 1
-    return cycles
+    return checker.report() | {"cycles": cycles, "seconds": time.perf_counter() - t0}
 
 
 def amaranth_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
-                  ports: Callable[[Any, str], Any]) -> int:
+                  ports: Callable[[Any, str], Any]) -> dict[str, Any]:
     """Run ``checker`` against an Amaranth component in Amaranth's simulator.
 
     ``ports(dut, name)`` maps a Verilog-spelled port name to the Amaranth signal; ``rst`` is
-    handled here through a reset-less wrapper domain. Returns the cycles used.
+    handled here through a reset-less wrapper domain. Returns ``checker.report()`` with the
+    ``cycles`` used and the ``seconds`` taken.
     """
     from amaranth.hdl import ClockDomain, Module
     from amaranth.sim import Simulator
@@ -240,5 +247,6 @@ def amaranth_loop(dut: Any, checker: CycleChecker, *, max_cycles: int,
         result["cycles"] = cycles
 
     sim.add_testbench(bench)
+    t0 = time.perf_counter()
     sim.run()
-    return result["cycles"]
+    return checker.report() | {"cycles": result["cycles"], "seconds": time.perf_counter() - t0}
