@@ -9,8 +9,6 @@ Each subcommand is a module in :mod:`neurotile.commands` with a module-level
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 from collections.abc import Sequence
 
@@ -27,14 +25,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _commands() -> list:
     from neurotile import commands
+    from neurotile.catalogue import scan
 
-    found = []
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        command = getattr(module, "COMMAND", None)
-        if command is not None:
-            found.append(command)
-    return sorted(found, key=lambda c: c.order)
+    return sorted(scan(commands, "COMMAND", commands.Command), key=lambda c: c.order)
 
 
 def build_parser() -> argparse.ArgumentParser:

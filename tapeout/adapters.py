@@ -20,13 +20,12 @@ catalogue does. An adapter says:
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neurotile.blocks import Param
+from neurotile.catalogue import scan
 from neurotile.errors import UsageError
 
 __all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS"]
@@ -94,15 +93,8 @@ def adapters() -> dict[str, TapeoutAdapter]:
     if _CATALOGUE is None:
         import neurotile.tapeout as pkg
 
-        found: dict[str, TapeoutAdapter] = {}
-        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-            if info.name in ("adapters", "check", "host", "project", "vectors", "wrapper"):
-                continue
-            module = importlib.import_module(f"{pkg.__name__}.{info.name}")
-            adapter = getattr(module, "ADAPTER", None)
-            if isinstance(adapter, TapeoutAdapter):
-                found[adapter.block] = adapter
-        _CATALOGUE = found
+        helpers = ("adapters", "check", "host", "project", "vectors", "wrapper")
+        _CATALOGUE = {a.block: a for a in scan(pkg, "ADAPTER", TapeoutAdapter, skip=helpers)}
     return _CATALOGUE
 
 

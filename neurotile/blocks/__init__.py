@@ -11,8 +11,6 @@ the verification run in ``testbench/`` (``simulate``).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,13 +106,10 @@ def blocks() -> dict[str, Block]:
     """All blocks, by name, in the order their modules sort."""
     global _CATALOGUE
     if _CATALOGUE is None:
-        found: dict[str, Block] = {}
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            block = getattr(module, "BLOCK", None)
-            if isinstance(block, Block):
-                found[block.name] = block
-        _CATALOGUE = found
+        import neurotile.blocks as pkg
+        from neurotile.catalogue import scan
+
+        _CATALOGUE = {b.name: b for b in scan(pkg, "BLOCK", Block)}
     return _CATALOGUE
 
 
