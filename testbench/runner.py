@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,8 @@ __all__ = [
     "check_simulator",
     "run_cocotb",
     "run_checker",
+    "lint",
+    "LINT_WAIVERS",
     "simulator_env",
     "write_source",
 ]
@@ -323,3 +326,28 @@ def run_checker(
     report["run_dir"] = str(result.run_dir)
     report["wall_seconds"] = result.run_seconds
     return report
+
+
+#: Verilator warnings waived for generated Verilog, each for a reason that holds for all of it.
+LINT_WAIVERS = (
+    "WIDTH",         # Amaranth widens and narrows operands freely (legal Verilog)
+    "PROCASSINIT",   # registers carry their power-on value in the declaration
+    "UNUSEDSIGNAL",  # struct fields Amaranth unpacks but the logic does not read
+    "DECLFILENAME",  # the module is named by the generator, not by the file
+)
+
+
+def lint(verilog: str, top: str, work_dir: str | os.PathLike) -> subprocess.CompletedProcess:
+    """``verilator --lint-only -Wall`` on ``verilog`` with :data:`LINT_WAIVERS`.
+
+    The source is written to ``work_dir/<top>.v``; the completed process (``returncode``,
+    ``stderr``) is returned.
+    """
+    check_simulator("verilator")
+    src = write_source(Path(work_dir) / f"{top}.v", verilog)
+    with simulator_env("verilator"):
+        exe = shutil.which("verilator") or "verilator"
+        return subprocess.run(
+            [exe, "--lint-only", "-Wall", *(f"-Wno-{w}" for w in LINT_WAIVERS),
+             "--top-module", top, str(src)],
+            capture_output=True, text=True)

