@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import blocks
-from neurotile.blocks.lif import BLOCK as LIF
-from neurotile.blocks.lif import int_params, run_design
 from neurotile.design import elaborate
-from neurotile.testbench.lif import run_amaranth
-from neurotile.testbench.lif_bulk import run_lif_bulk
+from neurotile.neurons.lif import LIFIntParams
+from neurotile.testbench.check import check_population, population_verilog
+from neurotile.testbench.population import model_ref, run_amaranth
+from neurotile.testbench.population_bulk import run_population_bulk
 from neurotile.testbench.runner import simulator_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +34,16 @@ WORK = OUT / "speed-work"
 
 
 def _cfg(neurons: int, steps: int, seed: int = 1, **kw: Any) -> dict[str, Any]:
-    p = int_params({"neurons": neurons})
-    return {"params": {k: getattr(p, k) for k in p.__dataclass_fields__}, "steps": steps,
-            "seed": seed, **kw}
+    p = LIFIntParams(neurons=neurons)
+    return {"model": model_ref(p), "params": p.as_dict(), "steps": steps, "seed": seed, **kw}
+
+
+def _bulk(neurons: int, steps: int, sim: str, build_dir: Path, **kw: Any) -> dict[str, Any]:
+    verilog, top, ports = population_verilog(LIFIntParams(neurons=neurons))
+    return run_population_bulk(_cfg(neurons, steps, **{k: v for k, v in kw.items()
+                                                       if k != "capture"}),
+                               sim=sim, verilog=verilog, top=top, ports=ports,
+                               build_dir=build_dir, capture=kw.get("capture", True))
 
 
 def _median(fn, repeat: int) -> dict[str, Any]:
@@ -49,21 +56,19 @@ def _median(fn, repeat: int) -> dict[str, Any]:
 
 def paths(repeat: int, neurons: int = 32) -> list[dict[str, Any]]:
     """Each verification path on the default population."""
-    design = elaborate(LIF, {"neurons": neurons})
-    p = int_params({"neurons": neurons})
+    p = LIFIntParams(neurons=neurons)
     bulk_dir = WORK / "bulk"
 
     def cocotb(sim: str, steps: int):
         def run():
-            r = run_design(p, sim=sim, steps=steps, seed=1, build_dir=WORK / "cycle")
+            r = check_population(p, sim=sim, steps=steps, seed=1, build_dir=WORK / "cycle",
+                                 bulk=False)
             return r | {"seconds": r["wall_seconds"]}
         return run
 
     def bulk(sim: str, steps: int, capture: bool = True, gap: float = 0.2):
         def run():
-            r = run_lif_bulk(_cfg(neurons, steps, gap=gap, stall=gap), sim=sim,
-                             verilog=design.verilog, top=design.top, ports=design.ports,
-                             build_dir=bulk_dir, capture=capture)
+            r = _bulk(neurons, steps, sim, bulk_dir, gap=gap, stall=gap, capture=capture)
             if not capture:  # the ceiling: simulation alone, nothing compared
                 r = r | {"updates": r["sent"], "seconds": r["simulate_seconds"]}
             return r
@@ -156,23 +161,18 @@ def growth(repeat: int) -> dict[str, list[dict[str, Any]]]:
     """Bulk Verilator verification time against neuron count and against run length."""
     by_neurons = []
     for n in (8, 32, 64, 128, 256):
-        design = elaborate(LIF, {"neurons": n})
         steps = max(1, 200_000 // n)
 
-        def run(design=design, n=n, steps=steps):
-            return run_lif_bulk(_cfg(n, steps), sim="verilator", verilog=design.verilog,
-                                top=design.top, ports=design.ports,
-                                build_dir=WORK / f"growth-n{n}")
+        def run(n=n, steps=steps):
+            return _bulk(n, steps, "verilator", WORK / f"growth-n{n}")
         run()
         by_neurons.append({"neurons": n, **_median(run, repeat)})
     by_length = []
-    design = elaborate(LIF, {})
     for updates in (10_000, 100_000, 1_000_000):
         steps = updates // 32
 
         def run(steps=steps):
-            return run_lif_bulk(_cfg(32, steps), sim="verilator", verilog=design.verilog,
-                                top=design.top, ports=design.ports, build_dir=WORK / "bulk")
+            return _bulk(32, steps, "verilator", WORK / "bulk")
         run()
         by_length.append({"steps": steps, **_median(run, repeat)})
     return {"neurons": by_neurons, "length": by_length}

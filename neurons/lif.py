@@ -13,10 +13,14 @@ Both are vectorised over neurons: state and inputs are NumPy arrays of shape ``(
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from neurotile.neurons.spec import (Field, NeuronConfig, Param, Setting, as_float, as_int,
+                                    checked_currents, run_model)
 
 __all__ = [
     "LeakyParams",
@@ -24,6 +28,7 @@ __all__ = [
     "NIRLIFParams",
     "nir_lif_step",
     "LIFIntParams",
+    "MODEL",
     "LIFIntState",
     "lif_int_step",
     "lif_int_run",
@@ -109,95 +114,79 @@ def nir_lif_step(
 
 # -- integer model of the hardware -------------------------------------------------------------
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+def _shift(c: LIFIntParams) -> bool:
+    return c.leak == "shift"
 
 
-@dataclass(frozen=True)
-class LIFIntParams:
-    """Parameters of the hardware LIF population and its run-time settings.
+class LIFIntParams(NeuronConfig):
+    """The hardware LIF population: structure and run-time settings (see :mod:`neurons.spec`).
 
-    Structural (generator) parameters:
+    Structural parameters: ``neurons``; ``width``, membrane bits (two's complement);
+    ``input_width``, input current bits (two's complement); ``leak``, ``"shift"``
+    (``beta = 1 - 2**-k``) or ``"multiply"`` (``beta = b / 2**beta_bits``); ``beta_bits``,
+    fraction bits of ``b``; ``refractory_width``, bits of the per-neuron refractory counter
+    (0 removes it); ``reset``, ``"subtract"`` or ``"zero"``; ``reset_delay``, as snnTorch (see
+    :func:`lif_int_step`).
 
-    ``neurons``: population size. ``width``: membrane bits (two's complement). ``input_width``:
-    input current bits (two's complement). ``leak``: ``"shift"`` (``beta = 1 - 2**-k``) or
-    ``"multiply"`` (``beta = b / 2**beta_bits``). ``beta_bits``: fraction bits of ``b``.
-    ``refractory_width``: bits of the per-neuron refractory counter (0 removes it).
-    ``reset``: ``"subtract"`` or ``"zero"``. ``reset_delay``: as snnTorch (see :func:`lif_int_step`).
-
-    Run-time settings (ports of the hardware; the values here are what simulations and the
-    TinyTapeout wrapper start with; left out, they scale with the structure):
-
-    ``threshold``: membrane units, ``0 <= threshold < 2**(width-1)`` (default ``2**(width-2)``).
-    ``leak_shift``: ``k`` for shift mode (default ``min(3, width-1)``). ``beta_code``: ``b`` for
-    multiply mode (default ``round(0.875 * 2**beta_bits)``). ``refractory``: steps a neuron ignores
-    its input after a spike, ``0 <= refractory < 2**refractory_width`` (default 0).
+    Run-time settings (ports of the hardware; left out, they scale with the structure):
+    ``threshold`` in membrane units, ``0 <= threshold < 2**(width-1)`` (default
+    ``2**(width-2)``); ``decay``, the leak: ``k`` in shift mode (``1 <= k < width``, default
+    ``min(3, width-1)``) or ``b`` in multiply mode (``1 <= b < 2**beta_bits``, default
+    ``round(0.875 * 2**beta_bits)``); ``refractory``, steps a neuron ignores its input after a
+    spike, ``0 <= refractory < 2**refractory_width`` (default 0).
     """
 
-    neurons: int = 32
-    width: int = 8
-    input_width: int = 8
-    leak: str = "shift"
-    beta_bits: int = 8
-    refractory_width: int = 2
-    reset: str = "subtract"
-    reset_delay: bool = True
-    threshold: int = None  # type: ignore[assignment]  # default 2**(width-2)
-    leak_shift: int = None  # type: ignore[assignment]  # default min(3, width-1)
-    beta_code: int = None  # type: ignore[assignment]  # default round(0.875 * 2**beta_bits)
-    refractory: int = 0
+    NAME = "lif"
+    TITLE = "leaky integrate-and-fire"
+    PARAMS = (
+        Param("width", int, 8, "membrane bits, two's complement", low=2, high=32),
+        Param("input_width", int, 8, "input current bits, two's complement", low=1, high=32),
+        Param("leak", str, "shift", "leak by arithmetic shift, U - (U >> k), or by fixed-point "
+              "multiply, (U * b) >> beta_bits", choices=("shift", "multiply")),
+        Param("beta_bits", int, 8, "fraction bits of the multiply leak's b", low=1, high=16),
+        Param("refractory_width", int, 2, "bits of the refractory counter (0 removes it)",
+              low=0, high=8),
+        Param("reset", str, "subtract", "reset after a spike", choices=("subtract", "zero")),
+        Param("reset_delay", bool, True,
+              "apply the reset on the step after the spike (snnTorch's default)"),
+    )
+    SETTINGS = (
+        Setting("threshold", "firing threshold: a neuron fires when its membrane exceeds it",
+                field=lambda c: Field("threshold", c.width - 1),
+                default=lambda c: 1 << (c.width - 2), unit="membrane units",
+                explain=lambda c: f"for a {c.width}-bit membrane"),
+        Setting("decay", "leak: k of U - (U >> k) (shift) or b of (U * b) >> beta_bits "
+                "(multiply)",
+                field=lambda c: Field("decay", c.decay_width),
+                default=lambda c: min(3, c.width - 1) if _shift(c)
+                else round(0.875 * (1 << c.beta_bits)),
+                low=lambda c: 1,
+                high=lambda c: c.width - 1 if _shift(c) else (1 << c.beta_bits) - 1,
+                explain=lambda c: f"(beta = 1 - 2**-k in (0, 1)) for a {c.width}-bit membrane"
+                if _shift(c) else f"(beta = b / 2**{c.beta_bits} in (0, 1))"),
+        Setting("refractory", "steps a neuron ignores its input after a spike",
+                field=lambda c: Field("refractory", c.refractory_width),
+                default=lambda c: 0, when=lambda c: c.refractory_width > 0, unit="steps",
+                explain=lambda c: f"for a {c.refractory_width}-bit counter"),
+    )
 
-    def __post_init__(self) -> None:
-        for name, lo, hi in (
-            ("neurons", 1, 4096),
-            ("width", 2, 32),
-            ("input_width", 1, 32),
-            ("beta_bits", 1, 16),
-            ("refractory_width", 0, 8),
-        ):
-            value = getattr(self, name)
-            if not _is_int(value):
-                raise TypeError(f"{name} must be an integer, not {value!r}")
-            if not lo <= value <= hi:
-                raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
-        # Run-time defaults that scale with the structure (set before they are checked).
-        if self.threshold is None:
-            object.__setattr__(self, "threshold", 1 << (self.width - 2))
-        if self.leak_shift is None:
-            object.__setattr__(self, "leak_shift", min(3, self.width - 1))
-        if self.beta_code is None:
-            object.__setattr__(self, "beta_code", round(0.875 * (1 << self.beta_bits)))
-        if self.leak not in ("shift", "multiply"):
-            raise ValueError(f"leak must be 'shift' or 'multiply', not {self.leak!r}")
-        if self.reset not in ("subtract", "zero"):
-            raise ValueError(f"reset must be 'subtract' or 'zero', not {self.reset!r}")
-        if not isinstance(self.reset_delay, bool):
-            raise TypeError(f"reset_delay must be a bool, not {self.reset_delay!r}")
-        for name in ("threshold", "leak_shift", "beta_code", "refractory"):
-            if not _is_int(getattr(self, name)):
-                raise TypeError(f"{name} must be an integer, not {getattr(self, name)!r}")
-        if not 0 <= self.threshold <= self.mem_max:
-            raise ValueError(
-                f"threshold {self.threshold} does not fit a {self.width}-bit membrane; "
-                f"allowed 0..{self.mem_max}"
-            )
-        if not 1 <= self.leak_shift <= self.width - 1:
-            raise ValueError(
-                f"leak_shift must be between 1 and {self.width - 1} (beta = 1 - 2**-k in (0, 1)) "
-                f"for a {self.width}-bit membrane, not {self.leak_shift}"
-            )
-        if not 1 <= self.beta_code <= (1 << self.beta_bits) - 1:
-            raise ValueError(
-                f"beta_code must be between 1 and {(1 << self.beta_bits) - 1} "
-                f"(beta = code / 2**{self.beta_bits} in (0, 1)), not {self.beta_code}"
-            )
-        if not 0 <= self.refractory <= self.refractory_max:
-            raise ValueError(
-                f"refractory must be between 0 and {self.refractory_max} for a "
-                f"{self.refractory_width}-bit counter, not {self.refractory}"
-            )
+    # Fields ------------------------------------------------------------------------------------
+    def input_field(self) -> Field:
+        return Field("current", self.input_width, True)
 
-    # Derived ranges --------------------------------------------------------------------------
+    def state_fields(self) -> tuple[Field, ...]:
+        fields = (Field("membrane", self.width, True, "membrane U"),)
+        if self.refractory_width:
+            fields += (Field("countdown", self.refractory_width, False,
+                             "refractory steps left"),)
+        return fields
+
+    def output_fields(self) -> tuple[Field, ...]:
+        return (Field("spike", 1, False, "the neuron fired"),
+                Field("membrane", self.width, True, "membrane after the step (and any "
+                      "same-step reset)"))
+
+    # Derived ranges ----------------------------------------------------------------------------
     @property
     def mem_min(self) -> int:
         return -(1 << (self.width - 1))
@@ -207,63 +196,91 @@ class LIFIntParams:
         return (1 << (self.width - 1)) - 1
 
     @property
-    def input_min(self) -> int:
-        return -(1 << (self.input_width - 1))
-
-    @property
-    def input_max(self) -> int:
-        return (1 << (self.input_width - 1)) - 1
-
-    @property
     def refractory_max(self) -> int:
         return (1 << self.refractory_width) - 1
 
     @property
-    def leak_port_width(self) -> int:
-        """Bits of the run-time ``leak`` port: ``k`` (shift) or ``b`` (multiply)."""
+    def decay_width(self) -> int:
+        """Bits of the ``decay`` port: ``k`` (shift) or ``b`` (multiply)."""
         if self.leak == "shift":
             return max(1, (self.width - 1).bit_length())
         return self.beta_bits
 
     @property
-    def leak_value(self) -> int:
-        """The run-time ``leak`` port value these parameters select."""
-        return self.leak_shift if self.leak == "shift" else self.beta_code
-
-    @property
     def beta(self) -> float:
-        """The decay factor the run-time leak setting stands for."""
+        """The decay factor the run-time ``decay`` setting stands for."""
         if self.leak == "shift":
-            return 1.0 - 2.0 ** -self.leak_shift
-        return self.beta_code / (1 << self.beta_bits)
+            return 1.0 - 2.0 ** -self.decay
+        return self.decay / (1 << self.beta_bits)
 
     @classmethod
-    def from_beta(cls, beta: float, **kwargs: object) -> LIFIntParams:
-        """Multiply-mode parameters whose ``beta_code`` is ``beta`` rounded to ``beta_bits``."""
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool):
-            raise TypeError(f"beta must be a number, not {beta!r}")
-        if not 0.0 < beta < 1.0 or math.isnan(beta):
+    def from_beta(cls, beta: float, **kwargs: Any) -> LIFIntParams:
+        """Multiply-mode parameters whose ``decay`` is ``beta`` rounded to ``beta_bits``."""
+        beta = as_float(beta, "beta")
+        if not 0.0 < beta < 1.0:
             raise ValueError(f"beta must be in the open interval (0, 1), not {beta}")
-        bits = kwargs.get("beta_bits", cls.beta_bits)
-        code = int(round(beta * (1 << bits))) if _is_int(bits) else 0
-        return cls(leak="multiply", beta_code=code, **kwargs)  # type: ignore[arg-type]
+        if kwargs.get("leak", "multiply") != "multiply":
+            raise ValueError(f"beta sets a multiply leak; it cannot be used with "
+                             f"leak={kwargs['leak']!r}")
+        if kwargs.get("decay") is not None:
+            raise TypeError("give beta or decay, not both")
+        bits = as_int(kwargs.get("beta_bits", 8), "beta_bits")
+        code = int(round(beta * (1 << bits)))
+        if not 1 <= code < (1 << bits):
+            raise ValueError(f"beta {beta:g} rounds to {code}/2**{bits}, outside (0, 1); "
+                             "use more beta_bits or another beta")
+        return cls(**(kwargs | {"leak": "multiply", "decay": code}))
 
-    def with_runtime(self, **kwargs: int) -> LIFIntParams:
-        """A copy with other run-time settings (validated)."""
-        return replace(self, **kwargs)
+    # The model ---------------------------------------------------------------------------------
+    def step(self, state: Mapping[str, np.ndarray], current: np.ndarray,
+             settings: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        mem = state["membrane"]
+        th, lk = settings["threshold"], settings["decay"]
+        if self.leak == "shift":
+            leaked = mem - (mem >> lk)
+        else:
+            leaked = (mem * lk) >> self.beta_bits
+        refr = state.get("countdown")
+        active = np.ones(mem.shape, bool) if refr is None else refr == 0
+        v = leaked
+        if self.reset_delay:
+            r = mem > th
+            if self.reset == "subtract":
+                v = v - r * th
+            else:
+                v = np.where(r, 0, v)
+        v = v + current * active
+        v = np.clip(v, self.mem_min, self.mem_max)
+        spikes = active & (v > th)
+        if not self.reset_delay:
+            v = np.where(spikes, v - th if self.reset == "subtract" else 0, v)
+        new = {"membrane": v}
+        if refr is not None:
+            new["countdown"] = np.where(spikes, settings["refractory"],
+                                        np.where(active, 0, refr - 1))
+        return new, {"spike": spikes, "membrane": v}
 
-    def structural(self) -> dict[str, object]:
-        """The generator parameters (what the hardware is built from)."""
-        return {
-            "neurons": self.neurons,
-            "width": self.width,
-            "input_width": self.input_width,
-            "leak": self.leak,
-            "beta_bits": self.beta_bits,
-            "refractory_width": self.refractory_width,
-            "reset": self.reset,
-            "reset_delay": self.reset_delay,
-        }
+    def directed(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        """Saturation both ways, the strict threshold edge, maximal refractoriness."""
+        n = self.neurons
+        lo, hi = self.input_min, self.input_max
+        out = []
+        sat = 2 * ((self.mem_max - self.mem_min) // max(1, hi) + 2)
+        # Nothing can fire above the maximum threshold while the membrane saturates.
+        for value in (hi, lo):
+            out.append({"current": np.full((sat, n), value), "threshold": self.mem_max,
+                        "reset_after": True})
+        edge = min(self.threshold, hi - 1)
+        if edge >= 0:  # from the reset state: v == th must not fire, v == th + 1 must
+            out.append({"current": np.where(np.arange(n) % 2 == 0, edge, edge + 1)[None, :],
+                        "threshold": edge, "reset_after": True})
+        if self.refractory_width:
+            out.append({"current": np.full((12, n), hi), "refractory": self.refractory_max,
+                        "threshold": max(0, min(self.threshold, hi // 2))})
+        return out
+
+
+MODEL = LIFIntParams
 
 
 @dataclass
@@ -281,6 +298,18 @@ class LIFIntState:
     def copy(self) -> LIFIntState:
         return LIFIntState(self.mem.copy(), self.refr.copy())
 
+    def as_state(self, p: LIFIntParams) -> dict[str, np.ndarray]:
+        out = {"membrane": self.mem}
+        if p.refractory_width:
+            out["countdown"] = self.refr
+        return out
+
+
+def _settings(p: LIFIntParams, threshold: Any, decay: Any, refractory: Any) -> dict[str, Any]:
+    return {"threshold": p.threshold if threshold is None else threshold,
+            "decay": p.decay if decay is None else decay,
+            "refractory": p.refractory if refractory is None else refractory}
+
 
 def lif_int_step(
     state: LIFIntState,
@@ -288,7 +317,7 @@ def lif_int_step(
     p: LIFIntParams,
     *,
     threshold: int | None = None,
-    leak: int | None = None,
+    decay: int | None = None,
     refractory: int | None = None,
 ) -> tuple[LIFIntState, np.ndarray]:
     """Advance the integer LIF by one step, exactly as the hardware does; return ``(state, spikes)``.
@@ -306,52 +335,13 @@ def lif_int_step(
         counter' = refractory if S else (0 if active else counter - 1)
 
     ``sat`` clamps once, to the membrane range, after the whole sum is formed at full width.
-    ``threshold``, ``leak`` and ``refractory`` override the run-time settings of ``p`` (they are
-    ports of the hardware and may change between steps); ``leak`` is ``k`` or ``b`` by mode.
+    ``threshold``, ``decay`` and ``refractory`` override the run-time settings of ``p`` (they
+    are ports of the hardware and may change between steps); ``decay`` is ``k`` or ``b`` by mode.
     """
-    mem = state.mem
-    cur = _checked_currents(current, p, mem.shape)
-    th = p.threshold if threshold is None else int(threshold)
-    lk = p.leak_value if leak is None else int(leak)
-    rf = p.refractory if refractory is None else int(refractory)
-    v, refr, spikes = _advance(mem, state.refr, cur, p, th, lk, rf)
-    return LIFIntState(v, refr), spikes
-
-
-def _checked_currents(current: np.ndarray, p: LIFIntParams, shape: tuple[int, ...]) -> np.ndarray:
-    cur = np.asarray(current, dtype=np.int64)
-    if cur.shape != shape:
-        raise ValueError(f"current must have shape {shape}, not {cur.shape}")
-    if cur.min(initial=0) < p.input_min or cur.max(initial=0) > p.input_max:
-        raise ValueError(
-            f"current out of range for {p.input_width}-bit input: allowed {p.input_min}..{p.input_max}"
-        )
-    return cur
-
-
-def _advance(mem: np.ndarray, refr: np.ndarray, cur: np.ndarray, p: LIFIntParams, th: int,
-             lk: int, rf: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The arithmetic of :func:`lif_int_step` on validated arrays (the inner loop of runs)."""
-    if p.leak == "shift":
-        leaked = mem - (mem >> lk)
-    else:
-        leaked = (mem * lk) >> p.beta_bits
-    active = refr == 0
-    v = leaked
-    if p.reset_delay:
-        r = mem > th
-        if p.reset == "subtract":
-            v = v - r * th
-        else:
-            v = np.where(r, 0, v)
-    v = v + cur * active
-    np.clip(v, p.mem_min, p.mem_max, out=v)
-    spikes = active & (v > th)
-    if not p.reset_delay:
-        v = np.where(spikes, v - th if p.reset == "subtract" else 0, v)
-    if p.refractory_width:
-        refr = np.where(spikes, rf, np.where(active, 0, refr - 1))
-    return v, refr, spikes
+    cur = checked_currents(p, current, state.mem.shape)
+    new, out = p.step(state.as_state(p), cur, _settings(p, threshold, decay, refractory))
+    refr = new.get("countdown", state.refr)
+    return LIFIntState(new["membrane"], refr), out["spike"]
 
 
 def lif_int_run(
@@ -360,26 +350,18 @@ def lif_int_run(
     *,
     state: LIFIntState | None = None,
     threshold: np.ndarray | None = None,
-    leak: np.ndarray | None = None,
+    decay: np.ndarray | None = None,
     refractory: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, LIFIntState]:
     """Run ``currents`` (shape ``(steps, neurons)``); return ``(membranes, spikes, final_state)``.
 
     ``membranes`` and ``spikes`` have the shape of ``currents`` and hold the state after each step.
-    ``threshold``, ``leak`` and ``refractory``, when given, are per-step run-time settings (shape
+    ``threshold``, ``decay`` and ``refractory``, when given, are per-step run-time settings (shape
     ``(steps,)``).
     """
-    currents = _checked_currents(currents, p, (len(currents), p.neurons))
-    steps = currents.shape[0]
-    state = LIFIntState.zeros(p.neurons) if state is None else state.copy()
-    th = np.full(steps, p.threshold) if threshold is None else np.asarray(threshold)
-    lk = np.full(steps, p.leak_value) if leak is None else np.asarray(leak)
-    rf = np.full(steps, p.refractory) if refractory is None else np.asarray(refractory)
-    mems = np.empty_like(currents)
-    spikes = np.empty(currents.shape, dtype=bool)
-    mem, refr = state.mem, state.refr
-    for t in range(steps):
-        mem, refr, spikes[t] = _advance(mem, refr, currents[t], p, int(th[t]), int(lk[t]),
-                                        int(rf[t]))
-        mems[t] = mem
-    return mems, spikes, LIFIntState(mem, refr)
+    start = LIFIntState.zeros(p.neurons) if state is None else state.copy()
+    settings = {k: v for k, v in (("threshold", threshold), ("decay", decay),
+                                  ("refractory", refractory)) if v is not None}
+    out, final = run_model(p, currents, state=start.as_state(p), settings=settings)
+    refr = final.get("countdown", start.refr)
+    return out["membrane"], out["spike"], LIFIntState(final["membrane"], refr)

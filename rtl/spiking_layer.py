@@ -13,7 +13,8 @@ from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.lif import LIFIntParams
 from neurotile.neurons.synapses import SparseParams
-from neurotile.rtl.lif import LIFPopulation, lif_params
+from neurotile.rtl.lif import LIFPopulation
+from neurotile.rtl.population import shape_of
 from neurotile.rtl.sparse_matmul import (SparseMatmul, event_layout, synapse_layout,
                                          write_signature)
 
@@ -31,7 +32,7 @@ def layer_params(*, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
     """
     sp = SparseParams(inputs=inputs, outputs=neurons, weight_width=weight_width,
                       acc_width=acc_width, depth=depth, act_width=act_width, banks=banks)
-    lp = lif_params(neurons=neurons, width=width, input_width=acc_width, leak=leak,
+    lp = LIFIntParams(neurons=neurons, width=width, input_width=acc_width, leak=leak,
                     beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
                     reset_delay=reset_delay)
     return sp, lp
@@ -72,7 +73,7 @@ class SpikingLayer(wiring.Component):
         Addresses of the neurons that fired, then an ``end`` marker per timestep.
     ptr_write, syn_write : In(write_signature(...))
         The tile's programming ports.
-    threshold, leak, refractory : In
+    threshold, decay, refractory : In
         Run-time settings of the neurons, as for ``LIFPopulation``.
 
     Raises
@@ -98,44 +99,40 @@ class SpikingLayer(wiring.Component):
             "spikes": Out(stream.Signature(event_layout(self.out_params))),
             "ptr_write": In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width))),
             "syn_write": In(write_signature(sp.syn_addr_width, synapse_layout(sp))),
-            "threshold": In(unsigned(lp.width - 1)),
-            "leak": In(unsigned(lp.leak_port_width)),
         }
-        if lp.refractory_width:
-            members["refractory"] = In(unsigned(lp.refractory_width))
+        for setting in lp.ports():
+            members[setting.name] = In(shape_of(setting.field(lp)))
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         sp, lp = self.sp, self.lp
         m.submodules.tile = tile = SparseMatmul(**sp.structural())
-        m.submodules.neurons = lif = LIFPopulation(**lp.structural())
+        m.submodules.neurons = lif = LIFPopulation(config=lp)
 
         wiring.connect(m, wiring.flipped(self.events), tile.events)
         wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)
         wiring.connect(m, wiring.flipped(self.syn_write), tile.syn_write)
+        for setting in lp.ports():
+            m.d.comb += getattr(lif, setting.name).eq(getattr(self, setting.name))
         m.d.comb += [
-            lif.threshold.eq(self.threshold),
-            lif.leak.eq(self.leak),
             lif.current.valid.eq(tile.results.valid),
             lif.current.payload.eq(tile.results.payload.value),
             tile.results.ready.eq(lif.current.ready),
         ]
-        if lp.refractory_width:
-            m.d.comb += lif.refractory.eq(self.refractory)
 
         # -- neuron results -> spike events: addresses of fired neurons, then a marker ----------
-        result = lif.spikes.payload
+        result = lif.output.payload
         out = self.spikes
         out_free = ~out.valid | out.ready
         end_pending = Signal()         # the last neuron fired; its marker follows
-        m.d.comb += lif.spikes.ready.eq(~end_pending & out_free)
+        m.d.comb += lif.output.ready.eq(~end_pending & out_free)
         with m.If(end_pending):
             with m.If(out_free):
                 m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0), out.payload.end.eq(1),
                              end_pending.eq(0)]
         with m.Else():
-            with m.If(lif.spikes.valid & out_free):
+            with m.If(lif.output.valid & out_free):
                 with m.If(result.spike):
                     m.d.sync += [out.valid.eq(1), out.payload.addr.eq(result.index),
                                  out.payload.end.eq(0), end_pending.eq(result.last)]

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """What ``neurotile tapeout`` needs to know about a block: the adapter catalogue.
 
-A block becomes tape-out-able by adding one module ``tapeout/<name>.py`` with a module-level
-``ADAPTER = TapeoutAdapter(...)``; the catalogue finds it by scanning this package, as the block
-catalogue does. An adapter says:
+Every neuron model with a datapath gets its adapter from its declaration
+(:func:`neurotile.tapeout.population.population_adapter`). Any other block becomes
+tape-out-able by adding one module ``tapeout/<name>.py`` with a module-level
+``ADAPTER = TapeoutAdapter(...)``; the catalogue finds it by scanning this package. An adapter
+says:
 
 * ``params``: the generator and run-time parameters ``neurotile tapeout <block>`` accepts, with
   defaults chosen to fit one 1x1 tile where possible;
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neurotile.blocks import Param
+from neurotile.neurons.spec import Param
 from neurotile.catalogue import scan
 from neurotile.errors import UsageError
 
@@ -93,8 +95,15 @@ def adapters() -> dict[str, TapeoutAdapter]:
     if _CATALOGUE is None:
         import neurotile.tapeout as pkg
 
-        helpers = ("adapters", "check", "host", "project", "vectors", "wrapper")
-        _CATALOGUE = {a.block: a for a in scan(pkg, "ADAPTER", TapeoutAdapter, skip=helpers)}
+        from neurotile.neurons.spec import models
+        from neurotile.rtl.population import datapaths
+        from neurotile.tapeout.population import population_adapter
+
+        helpers = ("adapters", "check", "host", "population", "project", "vectors", "wrapper")
+        found = {a.block: a for a in scan(pkg, "ADAPTER", TapeoutAdapter, skip=helpers)}
+        for name in datapaths():
+            found.setdefault(name, population_adapter(models()[name]))
+        _CATALOGUE = dict(sorted(found.items()))
     return _CATALOGUE
 
 

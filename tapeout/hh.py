@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from amaranth.hdl import Module, Signal
 
-from neurotile.blocks import Param
+from neurotile.neurons.spec import Param
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
 from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from amaranth.hdl import Module
 
-from neurotile.blocks import Param
+from neurotile.neurons.spec import Param
 from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights, sparse_matvec
 from neurotile.rtl.sparse_matmul import SparseMatmul
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from dataclasses import replace
+
 from amaranth.hdl import Module, Signal
 
-from neurotile.blocks import Param
-from neurotile.neurons.lif import LIFIntState
+from neurotile.neurons.spec import Param
+from neurotile.neurons.lif import LIFIntParams, LIFIntState
 from neurotile.neurons.synapses import CSRMatrix, random_weights, spiking_layer_step
 from neurotile.rtl.spiking_layer import SpikingLayer, layer_params
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
@@ -26,9 +28,11 @@ from neurotile.tapeout.vectors import Script
 __all__ = ["ADAPTER", "layer_regmap"]
 
 ADAPTER_ID = 0x59
-_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "width",
-               "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
-_RUNTIME = ("threshold", "leak_shift", "beta_code", "refractory")
+#: The neurons' structural parameters the layer passes on (the input width is ``acc_width``).
+_NEURON = tuple(p for p in LIFIntParams.PARAMS if p.name != "input_width")
+_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width") + tuple(
+    p.name for p in _NEURON)
+_RUNTIME = tuple(s.name for s in LIFIntParams.SETTINGS)
 
 
 def _params(params: dict[str, Any]):
@@ -41,18 +45,9 @@ def layer_regmap(params: dict[str, Any]) -> RegisterMap:
     """The spiking layer's registers for ``params``."""
     sp, lp = _params(params)
     out_addr_bits = max(1, (lp.neurons - 1).bit_length())
-    leak_doc = ("leak shift k: beta = 1 - 2^-k" if lp.leak == "shift"
-                else f"leak factor b: beta = b / 2^{lp.beta_bits}")
-    regs = [
-        Register("ID", "const", 8, "identification byte (0x59, 'Y')", reset=ADAPTER_ID),
-        Register("THRESHOLD", "config", lp.width - 1, "firing threshold of the neurons",
-                 reset=lp.threshold),
-        Register("LEAK", "config", lp.leak_port_width, leak_doc, reset=lp.leak_value),
-    ]
-    if lp.refractory_width:
-        regs.append(Register("REFRACTORY", "config", lp.refractory_width,
-                             "steps a neuron ignores its input after a spike",
-                             reset=lp.refractory))
+    regs = [Register("ID", "const", 8, "identification byte (0x59, 'Y')", reset=ADAPTER_ID)]
+    regs += [Register(st.name.upper(), "config", st.field(lp).width, f"neurons: {st.help}",
+                      reset=getattr(lp, st.name)) for st in lp.ports()]
     regs += [
         Register("PTR_ADDR", "config", sp.ptr_addr_width, "row-pointer memory address"),
         Register("PTR_DATA", "push", sp.ptr_width, "writes row_ptr[PTR_ADDR]"),
@@ -86,9 +81,9 @@ def _connect(m: Module, core: SpikingLayer, host: Any, params: dict[str, Any]) -
         m.d.sync += step_open.eq(1)
     with m.Elif(end_taken):
         m.d.sync += step_open.eq(0)
+    for setting in core.lp.ports():
+        m.d.comb += getattr(core, setting.name).eq(getattr(host, setting.name))
     m.d.comb += [
-        core.threshold.eq(host.threshold),
-        core.leak.eq(host.leak),
         *tile_wiring(core, host),
         out.ready.eq(host.pop.valid),
         host.pop.ready.eq(out.valid),
@@ -97,8 +92,6 @@ def _connect(m: Module, core: SpikingLayer, host: Any, params: dict[str, Any]) -
         host.block_busy.eq((~core.events.ready | step_open) & ~out.valid),
         host.block_event.eq(out.valid & ~out.payload.end),
     ]
-    if core.lp.refractory_width:
-        m.d.comb += core.refractory.eq(host.refractory)
 
 
 def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int) -> Script:
@@ -205,16 +198,9 @@ ADAPTER = TapeoutAdapter(
         Param("acc_width", int, 8, "accumulator bits = neuron input bits"),
         Param("depth", int, 12, "non-zero weights the synapse memory holds"),
         Param("act_width", int, 1, "activation bits per event (1: binary spikes)"),
-        Param("width", int, 8, "membrane bits"),
-        Param("leak", str, "shift", "leak mode", choices=("shift", "multiply")),
-        Param("beta_bits", int, 8, "fraction bits of b in multiply mode"),
-        Param("refractory_width", int, 2, "refractory counter bits (0: none)"),
-        Param("reset", str, "subtract", "reset mechanism", choices=("subtract", "zero")),
-        Param("reset_delay", bool, True, "apply the reset on the next step (snnTorch default)"),
-        Param("threshold", int, None, "THRESHOLD after reset (default: 2**(width-2))"),
-        Param("leak_shift", int, None, "LEAK after reset in shift mode (default: min(3, width-1))"),
-        Param("beta_code", int, None, "LEAK after reset in multiply mode"),
-        Param("refractory", int, 0, "REFRACTORY after reset"),
+        *_NEURON,
+        *(Param(st.name, int, None, f"{st.name.upper()} after reset: {st.help} "
+                "(default: derived)") for st in LIFIntParams.SETTINGS),
     ),
     regmap=layer_regmap,
     build_core=_build,

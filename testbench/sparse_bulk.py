@@ -7,7 +7,7 @@ harness actions (:mod:`testbench.bulk`, built with ``settle``): each run's first
 until the design is idle (all outputs read, as the cycle checker does before programming) or,
 for a run that starts with a reset, resets it; then one action per cycle writes a row pointer
 and a synapse (``ptr_write`` and ``syn_write`` together), and one action per input event and
-end-of-step marker offers it on ``events`` (random gaps). Settings (threshold, leak,
+end-of-step marker offers it on ``events`` (random gaps). Settings (threshold, decay,
 refractory) are held on every action of their run. The outputs are read with random
 back-pressure and recorded: every ``results`` transfer of the tile (value, index, last), every
 ``spikes`` transfer of the layer (neuron address or end marker). The reference model runs while
@@ -71,7 +71,7 @@ def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run]) -> tuple[b
     end: list[np.ndarray] = []
     ptr: list[tuple[np.ndarray, np.ndarray]] = []
     syn: list[tuple[np.ndarray, np.ndarray]] = []
-    settings: dict[str, list[np.ndarray]] = {k: [] for k in ("threshold", "leak", "refractory")
+    settings: dict[str, list[np.ndarray]] = {k: [] for k in ("threshold", "decay", "refractory")
                                              if k in h.action_fields}
     wmask = (1 << p.weight_width) - 1
     for r, run in enumerate(runs):

@@ -3,7 +3,7 @@
 
 The stimulus reuses the synapse tile's runs (:func:`neurotile.testbench.sparse_matmul.make_runs`:
 random matrices at densities 1 % to 100 %, random spike trains, saturation corners, weights
-reprogrammed between runs, resets) and gives every run its own neuron settings (threshold, leak,
+reprogrammed between runs, resets) and gives every run its own neuron settings (threshold, decay,
 refractory period). The expected output of every step, the addresses of the neurons that fired,
 comes from :func:`neurotile.neurons.synapses.spiking_layer_step`; neuron state carries over from
 run to run unless the run starts with a reset. :class:`LayerChecker` compares every output event
@@ -82,14 +82,8 @@ class LayerStimulus:
                 self.currents.append(current)
 
     def _settings(self, ports: Mapping[str, int]) -> dict[str, int]:
-        out = {}
-        if "threshold" in ports:
-            out["threshold"] = ports["threshold"]
-        if "leak" in ports:
-            out["leak_shift" if self.lif.leak == "shift" else "beta_code"] = ports["leak"]
-        if "refractory" in ports:
-            out["refractory"] = ports["refractory"]
-        return out
+        names = {s.name for s in self.lif.ports()}
+        return {k: v for k, v in ports.items() if k in names}
 
     @property
     def steps(self) -> int:
@@ -122,7 +116,7 @@ def _settings(sp: SparseParams, lp: LIFIntParams, rng: np.random.Generator) -> d
         leak = int(rng.integers(1, lp.width))
     else:
         leak = int(rng.integers(1, 1 << lp.beta_bits))
-    out = {"threshold": threshold, "leak": leak}
+    out = {"threshold": threshold, "decay": leak}
     if lp.refractory_width:
         out["refractory"] = int(rng.integers(0, lp.refractory_max + 1))
     return out
@@ -148,7 +142,7 @@ def make_stimulus(sp: SparseParams, lp: LIFIntParams, steps: int, seed: int, *,
             per_step = -(-sp.acc_max // (abs(value) * x)) + 1
             hold = -(-(lp.mem_max + 1) // sp.acc_max) + 3
             slow = lp.width - 1 if lp.leak == "shift" else (1 << lp.beta_bits) - 1
-            settings = {"threshold": lp.mem_max, "leak": slow}
+            settings = {"threshold": lp.mem_max, "decay": slow}
             if lp.refractory_width:
                 settings["refractory"] = 0
             runs.append(Run(CSRMatrix.from_dense(w), [[(0, x)] * per_step] * hold, reset=True,
@@ -159,7 +153,7 @@ def make_stimulus(sp: SparseParams, lp: LIFIntParams, steps: int, seed: int, *,
         w[0, : k // 2] = min(2, sp.weight_max)
         runs.append(Run(CSRMatrix.from_dense(w), [[(0, 1)]], reset=True, settings={
             "threshold": min(1, lp.mem_max),
-            "leak": lp.width - 1 if lp.leak == "shift" else (1 << lp.beta_bits) - 1}))
+            "decay": lp.width - 1 if lp.leak == "shift" else (1 << lp.beta_bits) - 1}))
     used = sum(len(r.steps) for r in runs)
     for run in make_runs(sp, max(0, steps - used), seed, directed=directed, **options):
         run.settings = _settings(sp, lp, rng)

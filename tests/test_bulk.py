@@ -6,11 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurotile.blocks.lif import BLOCK, int_params, run_design
-from neurotile.design import elaborate, port_list
-from neurotile.rtl.export import to_verilog
+from neurotile.neurons.lif import LIFIntParams
 from neurotile.testbench.bulk import field_of, hex_records, parse_records
-from neurotile.testbench.lif_bulk import run_lif_bulk
+from neurotile.testbench.check import check_population
 
 
 def test_hex_records_round_trip_across_lanes():
@@ -36,26 +34,19 @@ def test_parse_records_rejects_unknown_bits():
 
 pytest_sim = pytest.mark.sim
 SIMS = ("icarus", "verilator")
+DEFAULT = LIFIntParams()
 
 
-def _default():
-    design = elaborate(BLOCK, {})
-    return design, int_params({})
-
-
-def _cfg(steps, seed, **kw):
-    p = int_params({})
-    fields = {k: getattr(p, k) for k in p.__dataclass_fields__}
-    return dict(params=fields, steps=steps, seed=seed, **kw)
+def _bulk(sim, build_root, steps, seed, **options):
+    return check_population(DEFAULT, sim=sim, steps=steps, seed=seed,
+                            build_dir=build_root / "lif" / "default", **options)
 
 
 @pytest_sim
 @pytest.mark.parametrize("sim", SIMS)
 def test_bulk_regression_bit_exact(sim, build_root):
     """The default population, 100,000+ neuron-updates with gaps, stalls and resets."""
-    design, _ = _default()
-    report = run_lif_bulk(_cfg(3300, 21), sim=sim, verilog=design.verilog, top=design.top,
-                          ports=design.ports, build_dir=build_root / "bulk" / "default")
+    report = _bulk(sim, build_root, 3300, 21)
     assert report["mismatches"] == 0, report["first_mismatches"][:3]
     assert report["updates"] == report["sent"] >= 100_000
     assert report["spikes"] > 0
@@ -64,10 +55,7 @@ def test_bulk_regression_bit_exact(sim, build_root):
 @pytest_sim
 @pytest.mark.parametrize("sim", SIMS)
 def test_bulk_reports_planted_error(sim, build_root):
-    design, _ = _default()
-    report = run_lif_bulk(_cfg(200, 5, plant=[150, 17]), sim=sim, verilog=design.verilog,
-                          top=design.top, ports=design.ports,
-                          build_dir=build_root / "bulk" / "default")
+    report = _bulk(sim, build_root, 200, 5, plant=[150, 17])
     assert report["mismatches"] == 1
     first = report["first_mismatches"][0]
     assert (first["step"], first["neuron"], first["field"]) == (150, 17, "membrane")
@@ -77,23 +65,17 @@ def test_bulk_reports_planted_error(sim, build_root):
 @pytest_sim
 def test_bulk_agrees_with_cycle_checker(build_root):
     """Same stimulus through both paths: same outputs checked, same spikes, no mismatch."""
-    design, p = _default()
-    cfg = _cfg(150, 8)
-    bulk = run_lif_bulk(cfg, sim="icarus", verilog=design.verilog, top=design.top,
-                        ports=design.ports, build_dir=build_root / "bulk" / "default")
-    cycle = run_design(p, sim="icarus", steps=150, seed=8,
-                       build_dir=build_root / "lif" / "default")
+    bulk = _bulk("icarus", build_root, 150, 8)
+    cycle = _bulk("icarus", build_root, 150, 8, bulk=False)
     assert bulk["mismatches"] == cycle["mismatches"] == 0
     assert (bulk["updates"], bulk["spikes"]) == (cycle["updates"], cycle["spikes"])
 
 
 @pytest_sim
 def test_bulk_catches_faulty_hardware(build_root):
-    from tests.test_lif_rtl import _Mutant
+    from tests.test_lif_rtl import _OffByOneCompare
 
-    mutant = _Mutant(neurons=32)
-    verilog = to_verilog(mutant, name="lif_mutant")
-    report = run_lif_bulk(_cfg(300, 4), sim="verilator", verilog=verilog, top="lif_mutant",
-                          ports=port_list(mutant), build_dir=build_root / "bulk" / "mutant")
+    report = check_population(DEFAULT, sim="verilator", steps=300, seed=4,
+                              build_dir=build_root / "lif" / "mutant", datapath=_OffByOneCompare)
     assert report["mismatches"] > 0
     assert "spike" in {m["field"] for m in report["first_mismatches"]}

@@ -21,16 +21,16 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_generate_writes_verilog_and_manifest(tmp_path):
     out = tmp_path / "lif"
-    assert main(["generate", "lif", "--neurons", "16", "--leak-shift", "2", "-o", str(out)]) == 0
+    assert main(["generate", "lif", "--neurons", "16", "--decay", "2", "-o", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
     assert files == ["lif_population_n16_w8.json", "lif_population_n16_w8.v"]
     manifest = json.loads((out / "lif_population_n16_w8.json").read_text())
     assert manifest["params"]["neurons"] == 16
-    assert manifest["params"]["leak_shift"] == 2
+    assert manifest["params"]["decay"] == 2
     names = {p["name"]: p for p in manifest["ports"]}
     assert names["current__payload"] == {"name": "current__payload", "direction": "input",
                                          "width": 8, "signed": True}
-    assert {"spikes__valid", "spikes__ready", "threshold", "leak", "refractory"} <= set(names)
+    assert {"output__valid", "output__ready", "threshold", "decay", "refractory"} <= set(names)
     assert "module lif_population_n16_w8" in (out / "lif_population_n16_w8.v").read_text()
 
 
@@ -50,14 +50,16 @@ def _error_line(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["generate", "izhikevich", "-o", "x"], "invalid choice: 'izhikevich'"),
+    (["generate", "morris-lecar", "-o", "x"], "invalid choice: 'morris-lecar'"),
     (["generate", "lif", "--neurons", "0", "-o", "x"], "neurons must be between 1 and 4096, not 0"),
     (["generate", "lif", "--threshold", "300", "-o", "x"],
-     "threshold 300 does not fit a 8-bit membrane; allowed 0..127"),
+     "lif: threshold must be between 0 and 127 for a 8-bit membrane, not 300"),
     (["generate", "lif", "--beta", "1.5", "-o", "x"],
      "beta must be in the open interval (0, 1), not 1.5"),
-    (["generate", "lif", "--beta", "0.5", "--leak-shift", "2", "-o", "x"],
-     "give either leak_shift (shift leak) or beta (multiply leak), not both"),
+    (["generate", "lif", "--beta", "0.5", "--decay", "2", "-o", "x"],
+     "give --beta (a float) or --decay (the hardware code), not both"),
+    (["generate", "lif", "--beta", "0.5", "--leak", "shift", "-o", "x"],
+     "--beta sets the multiply leak; drop --leak shift or use --decay K"),
     (["generate", "lif", "--neurons", "many", "-o", "x"], "invalid int value: 'many'"),
     (["simulate", "lif", "--steps", "0"], "--steps must be at least 1, not 0"),
     (["simulate", "lif", "--sim", "xcelium"], "invalid choice: 'xcelium'"),
@@ -107,7 +109,7 @@ def test_missing_simulator_is_reported(tmp_path):
 def test_help_lists_blocks_and_parameters():
     result = _cli("generate", "--help")
     assert result.returncode == 0
-    assert "lif:" in result.stdout and "--leak-shift" in result.stdout
+    assert "lif:" in result.stdout and "--decay" in result.stdout and "--beta" in result.stdout
     assert "--refractory-width" in result.stdout
 
 

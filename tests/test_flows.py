@@ -173,12 +173,6 @@ def test_librelane_project(tmp_path):
 
 # -- synthesis and gate level (Yosys, Icarus) ------------------------------------------------
 
-def _has_ring() -> bool:
-    from neurotile.rtl.lif import LIFPopulation
-
-    return "storage" in inspect.signature(LIFPopulation.__init__).parameters
-
-
 def _population(storage: str = "memory", **kwargs):
     from neurotile.rtl.lif import LIFPopulation
 
@@ -194,8 +188,6 @@ def synthesised(request, build_root):
     from neurotile.rtl.export import to_verilog
 
     storage = request.param
-    if storage != "memory" and not _has_ring():
-        pytest.skip("LIFPopulation has no storage parameter")
     work = build_root / "flows" / f"lif{NEURONS}-{storage}"
     work.mkdir(parents=True, exist_ok=True)
     src = work / "lif.v"
@@ -226,14 +218,12 @@ def test_synthesis_numbers_are_sane(synthesised):
 def test_gate_level_is_bit_exact(synthesised, build_root):
     """The netlist, on the sky130 functional models with TinyTapeout's defines (power pins
     included), passes the same stimulus and checker as the RTL."""
-    from neurotile.blocks.lif import int_params
-    from neurotile.flows.gl_lif import run_gate_level
+    from neurotile.flows.gl_population import run_gate_level
+    from neurotile.neurons.lif import LIFIntParams
 
     storage, r = synthesised
-    p = int_params({"neurons": NEURONS})
-    fields = {k: getattr(p, k) for k in p.__dataclass_fields__}
-    report = run_gate_level(r.netlist, top="lif", params=fields, steps=250, seed=11,
-                            build_dir=build_root / "flows" / f"gl-{storage}")
+    report = run_gate_level(r.netlist, top="lif", config=LIFIntParams(neurons=NEURONS),
+                            steps=250, seed=11, build_dir=build_root / "flows" / f"gl-{storage}")
     assert report["passed"], f"see {report['run_dir']}"
     assert report["mismatches"] == 0
     assert report["updates"] > 900 and report["spikes"] > 0
@@ -241,16 +231,15 @@ def test_gate_level_is_bit_exact(synthesised, build_root):
 
 @pytest.mark.flows
 def test_gate_level_reports_a_planted_error(synthesised, build_root):
-    from neurotile.blocks.lif import int_params
-    from neurotile.flows.gl_lif import run_gate_level
+    from neurotile.flows.gl_population import run_gate_level
+    from neurotile.neurons.lif import LIFIntParams
 
     storage, r = synthesised
     if storage != "memory":
         pytest.skip("one planted-error run is enough")
-    p = int_params({"neurons": NEURONS})
-    fields = {k: getattr(p, k) for k in p.__dataclass_fields__}
-    report = run_gate_level(r.netlist, top="lif", params=fields, steps=250, seed=11,
-                            build_dir=build_root / "flows" / f"gl-{storage}", plant=[120, 2])
+    report = run_gate_level(r.netlist, top="lif", config=LIFIntParams(neurons=NEURONS),
+                            steps=250, seed=11, build_dir=build_root / "flows" / f"gl-{storage}",
+                            plant=[120, 2])
     assert report["passed"]  # the test asserts it found exactly the planted mismatch
     assert report["mismatches"] == 1
     assert report["first_mismatches"][0]["step"] == 120
@@ -323,58 +312,40 @@ RING_DESIGNS = {
 @pytest.mark.parametrize("name", list(RING_DESIGNS))
 def test_ring_storage_is_bit_exact(sim, name, build_root):
     """``storage="ring"`` passes the population's bit-exact regression unchanged."""
-    if not _has_ring():
-        pytest.skip("LIFPopulation has no storage parameter")
-    from neurotile.blocks.lif import int_params, run_design
-    from neurotile.rtl.export import to_verilog
-    from neurotile.rtl.lif import LIFPopulation
+    from neurotile.neurons.lif import LIFIntParams
+    from neurotile.testbench.check import check_population
 
     params, steps = RING_DESIGNS[name]
-    p = int_params(params)
-    verilog = to_verilog(LIFPopulation(**p.structural(), storage="ring"), name="lif_ring")
-    report = run_design(p, sim=sim, steps=steps, seed=3, build_dir=build_root / "flows" /
-                        "ring" / name, verilog=verilog, top="lif_ring")
+    p = LIFIntParams(**params)
+    run = dict(sim=sim, steps=steps, seed=3, build_dir=build_root / "flows" / "ring" / name,
+               storage="ring", bulk=False)
+    report = check_population(p, **run)
     assert report["passed"], f"see {report['run_dir']}"
     assert report["mismatches"] == 0 and report["spikes"] > 0
     if sim == "icarus" and name == "odd-wide":
-        report = run_design(p, sim=sim, steps=steps, seed=3, build_dir=build_root / "flows" /
-                            "ring" / name, verilog=verilog, top="lif_ring", plant=[150, 5])
+        report = check_population(p, **run, plant=[150, 5])
         assert report["passed"] and report["mismatches"] == 1
 
 
 def test_storage_parameter():
     from neurotile.rtl.lif import LIFPopulation
 
-    if not _has_ring():
-        pytest.skip("LIFPopulation has no storage parameter")
-    with pytest.raises(ValueError, match=r"^Storage must be 'memory' or 'ring', not 'sram'$"):
+    with pytest.raises(ValueError, match=r"^storage must be 'memory' or 'ring', not 'sram'$"):
         LIFPopulation(storage="sram")
-    with pytest.raises(TypeError, match=r"^Storage must be a string, not 1$"):
+    with pytest.raises(TypeError, match=r"^storage must be a string, not 1$"):
         LIFPopulation(storage=1)
 
 
 def test_ring_storage_in_amaranth_simulator():
     """The fast tier: Amaranth's simulator runs the ring population bit-exactly too."""
-    if not _has_ring():
-        pytest.skip("LIFPopulation has no storage parameter")
-    from neurotile.blocks.lif import int_params
     from neurotile.neurons.lif import LIFIntParams
-    from neurotile.rtl.lif import LIFPopulation
-    from neurotile.testbench import lif as tb
-    from neurotile.testbench.common import amaranth_loop
+    from neurotile.testbench.check import check_population
 
-    p = int_params({"neurons": 7, "refractory_width": 3})
-    fields = {k: getattr(p, k) for k in LIFIntParams.__dataclass_fields__}
+    p = LIFIntParams(neurons=7, refractory_width=3)
     for plant, mismatches in ((None, 0), ([40, 3], 1)):
-        cfg = {"params": fields, "steps": 120, "seed": 2}
-        if plant:
-            cfg["plant"] = plant
-        stim, checker = tb.check_config(cfg)
-        dut = LIFPopulation(**stim.params.structural(), storage="ring")
-        amaranth_loop(dut, checker, max_cycles=tb._max_cycles(stim), ports=tb.lif_ports)
-        report = checker.report()
-        assert report["updates"] == stim.updates
-        assert report["mismatches"] == mismatches
+        report = check_population(p, sim="amaranth", steps=120, seed=2, build_dir="unused",
+                                  storage="ring", plant=plant)
+        assert report["passed"] and report["mismatches"] == mismatches
 
 
 def test_ring_register_file_parameters():

@@ -134,13 +134,13 @@ def test_integer_model_matches_scalar_rules(kw):
     rng = np.random.default_rng(2)
     state = LIFIntState.zeros(6)
     ref = [(0, 0)] * 6
-    leak_max = (1 << p.leak_port_width) - 1
+    leak_max = (1 << p.decay_width) - 1
     for _ in range(3000):
         th = int(rng.integers(0, p.mem_max + 1))
         lk = int(rng.integers(0, leak_max + 1))
         rf = int(rng.integers(0, p.refractory_max + 1))
         cur = rng.integers(p.input_min, p.input_max + 1, 6)
-        state, s = lif_int_step(state, cur, p, threshold=th, leak=lk, refractory=rf)
+        state, s = lif_int_step(state, cur, p, threshold=th, decay=lk, refractory=rf)
         for n in range(6):
             u, c, sp = _hw_scalar(p, *ref[n], int(cur[n]), th, lk, rf)
             ref[n] = (u, c)
@@ -171,11 +171,14 @@ def test_integer_model_refractory_ignores_input():
     (dict(neurons=0), ValueError, "neurons must be between 1 and 4096, not 0"),
     (dict(neurons=2.5), TypeError, "neurons must be an integer, not 2.5"),
     (dict(width=8, threshold=128), ValueError,
-     "threshold 128 does not fit a 8-bit membrane; allowed 0..127"),
-    (dict(leak="exp"), ValueError, "leak must be 'shift' or 'multiply', not 'exp'"),
-    (dict(reset="none"), ValueError, "reset must be 'subtract' or 'zero', not 'none'"),
-    (dict(leak_shift=8), ValueError,
-     r"leak_shift must be between 1 and 7 \(beta = 1 - 2\*\*-k in \(0, 1\)\) for a 8-bit membrane, not 8"),
+     "threshold must be between 0 and 127 for a 8-bit membrane, not 128"),
+    (dict(leak="exp"), ValueError, "leak must be one of 'shift', 'multiply', not 'exp'"),
+    (dict(reset="none"), ValueError, "reset must be one of 'subtract', 'zero', not 'none'"),
+    (dict(decay=8), ValueError,
+     r"decay must be between 1 and 7 \(beta = 1 - 2\*\*-k in \(0, 1\)\) for a 8-bit membrane, not 8"),
+    (dict(leak="multiply", beta_bits=4, decay=0), ValueError,
+     r"decay must be between 1 and 15 \(beta = b / 2\*\*4 in \(0, 1\)\), not 0"),
+    (dict(refractory=4), ValueError, "refractory must be between 0 and 3 for a 2-bit counter, not 4"),
     (dict(reset_delay=1), TypeError, "reset_delay must be a bool, not 1"),
 ])
 def test_integer_params_are_validated(kw, exc, message):

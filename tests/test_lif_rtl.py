@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from neurotile.neurons.lif import LIFIntParams
 from neurotile.rtl.export import to_verilog
 from neurotile.rtl.lif import LIFDatapath, LIFNeuron, LIFPopulation
-from neurotile.testbench.common import amaranth_loop
-from neurotile.testbench.lif import _verdict, check_config, lif_ports, run_amaranth
+from neurotile.testbench.population import _verdict, check_config, run_amaranth
 
 DESIGNS = {
     "default-n4": dict(neurons=4),
@@ -22,7 +22,8 @@ DESIGNS = {
 
 
 def _cfg(params, steps, seed, **kw):
-    return dict(params=params, steps=steps, seed=seed, **kw)
+    return dict(model="lif", params=LIFIntParams(**params).as_dict(), steps=steps, seed=seed,
+                **kw)
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
@@ -61,20 +62,14 @@ class _OffByOneCompare(LIFDatapath):
 
     def elaborate(self, platform):
         m = super().elaborate(platform)
-        active = (self.refr == 0) if self.p.refractory_width else 1
-        m.d.comb += self.spike.eq(active & (self.next_membrane >= self.threshold))
+        active = (self.countdown == 0) if self.config.refractory_width else 1
+        m.d.comb += self.out_spike.eq(active & (self.out_membrane >= self.threshold))
         return m
-
-
-class _Mutant(LIFPopulation):
-    datapath = _OffByOneCompare
 
 
 def test_faulty_datapath_is_caught():
     cfg = _cfg(dict(neurons=4), 300, 4)
-    stim, checker = check_config(cfg)
-    amaranth_loop(_Mutant(neurons=4), checker, max_cycles=100_000, ports=lif_ports)
-    report = checker.report()
+    report = run_amaranth(cfg, datapath=_OffByOneCompare)
     assert report["mismatches"] > 0
     assert {m["field"] for m in report["first_mismatches"]} >= {"spike"}
 
@@ -83,13 +78,35 @@ def test_faulty_datapath_is_caught():
     (dict(neurons=0), ValueError, "neurons must be between 1 and 4096, not 0"),
     (dict(neurons="8"), TypeError, "neurons must be an integer, not '8'"),
     (dict(width=1), ValueError, "width must be between 2 and 32, not 1"),
-    (dict(leak="linear"), ValueError, "leak must be 'shift' or 'multiply', not 'linear'"),
+    (dict(leak="linear"), ValueError, "leak must be one of 'shift', 'multiply', not 'linear'"),
     (dict(refractory_width=9), ValueError, "refractory_width must be between 0 and 8, not 9"),
     (dict(reset_delay="yes"), TypeError, "reset_delay must be a bool, not 'yes'"),
 ])
 def test_generator_parameters_are_validated(kw, exc, message):
     with pytest.raises(exc, match=f"^{message}$"):
         LIFPopulation(**kw)
+
+
+@pytest.mark.parametrize("kw,exc,message", [
+    (dict(threshold=128), ValueError, "threshold must be between 0 and 127 for a 8-bit membrane, "
+     "not 128"),
+    (dict(decay=0), ValueError, r"decay must be between 1 and 7 \(beta = 1 - 2\*\*-k in \(0, 1\)\) for a 8-bit membrane, not 0"),
+    (dict(leak="multiply", beta_bits=4, decay=16), ValueError,
+     r"decay must be between 1 and 15 \(beta = b / 2\*\*4 in \(0, 1\)\), not 16"),
+    (dict(refractory_width=0, refractory=1), ValueError,
+     "refractory cannot be set for a 0-bit counter"),
+    (dict(per_neuron={"leak": [1, 2]}, neurons=2), ValueError,
+     "per_neuron names 'leak', which is not a run-time setting for this structure; settings: "
+     "threshold, decay, refractory"),
+    (dict(bias=[1, 2], neurons=3), ValueError,
+     r"bias must be 3 integers \(one per neuron\), not shape \(2,\) of int64"),
+    (dict(spikes=3), TypeError, "unknown lif parameter\\(s\\) spikes; allowed: neurons, width, "
+     "input_width, leak, beta_bits, refractory_width, reset, reset_delay, threshold, decay, "
+     "refractory"),
+])
+def test_settings_are_validated(kw, exc, message):
+    with pytest.raises(exc, match=f"^{message}$"):
+        LIFIntParams(**kw)
 
 
 def test_neuron_has_no_neurons_parameter():

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from neurotile.blocks.lif import BLOCK, int_params, run_design
+from neurotile.blocks.lif import BLOCK
 from neurotile.design import elaborate
+from neurotile.neurons.lif import LIFIntParams
+from neurotile.testbench.check import check_population
 from neurotile.testbench.runner import SIMULATORS, lint
 
 pytestmark = pytest.mark.sim
@@ -32,10 +34,11 @@ DESIGNS = {
 
 def _run(sim, name, build_root, **options):
     params, steps = DESIGNS[name]
-    p = int_params(params)
-    return p, run_design(p, sim=sim, steps=steps, seed=options.pop("seed", 1),
-                         build_dir=build_root / "lif" / name,
-                         storage=params.get("storage", "memory"), **options)
+    storage = params.get("storage", "memory")
+    p = LIFIntParams(**{k: v for k, v in params.items() if k != "storage"})
+    return p, check_population(p, sim=sim, steps=steps, seed=options.pop("seed", 1),
+                               build_dir=build_root / "lif" / name, storage=storage,
+                               bulk=False, **options)
 
 
 @pytest.mark.parametrize("sim", SIMULATORS)

@@ -143,7 +143,7 @@ def test_from_dense_errors():
 def test_layer_step_is_synapses_then_lif():
     """The layer's reference is exactly sparse_matvec feeding lif_int_step, state carried."""
     sp = SparseParams(inputs=12, outputs=10, weight_width=6, acc_width=10, depth=120)
-    lp = LIFIntParams(neurons=10, width=12, input_width=10, threshold=40, leak_shift=2,
+    lp = LIFIntParams(neurons=10, width=12, input_width=10, threshold=40, decay=2,
                       refractory=1)
     rng = np.random.default_rng(5)
     csr = random_weights(sp, 0.5, rng)

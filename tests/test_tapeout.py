@@ -141,8 +141,8 @@ def test_regeneration_is_byte_identical():
 
 
 def test_invalid_block_parameter():
-    with pytest.raises(UsageError, match=r"^lif: threshold 200 does not fit a 8-bit membrane; "
-                                         r"allowed 0\.\.127$"):
+    with pytest.raises(UsageError, match=r"^lif: threshold must be between 0 and 127 for a 8-bit "
+                                         r"membrane, not 200$"):
         generate(get_adapter("lif"), {"threshold": 200}, estimator=fake_estimator())
     with pytest.raises(UsageError, match=r"^lif: spike_vector needs at most 32 neurons, not 40$"):
         generate(get_adapter("lif"), {"neurons": 40, "spike_vector": True},

@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The catalogue of blocks the command line can generate, simulate and tape out.
 
-Each module in this package describes one block with a module-level ``BLOCK = Block(...)``; the
-catalogue finds them by scanning the package, so adding a block never edits a shared file.
+Every neuron model of :mod:`neurotile.neurons` that has a datapath in :mod:`neurotile.rtl` is a
+block, derived from its declaration (:func:`neurotile.blocks.population.neuron_block`). A module
+of this package may refine one (``lif.py`` adds ``--beta``) or describe another block with a
+module-level ``BLOCK = Block(...)``; the catalogue finds them by scanning the package, so adding
+a block never edits a shared file.
 
 A :class:`Block` ties together the pieces that live in the top-level folders: its parameters
-(:class:`Param`, which become command-line options), the generator in ``rtl/`` (``build``), and
-the verification run in ``testbench/`` (``simulate``).
+(:class:`~neurotile.neurons.spec.Param`, which become command-line options), the generator in
+``rtl/`` (``build``), and the verification run in ``testbench/`` (``simulate``).
 """
 
 from __future__ import annotations
@@ -16,29 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neurotile.errors import UsageError
+from neurotile.neurons.spec import Param
 
 __all__ = ["Param", "Block", "SimSummary", "blocks", "get_block"]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One generator or simulation parameter of a block.
-
-    ``name`` is the Python keyword (``leak_shift``); the command-line flag is ``--leak-shift``.
-    ``type`` is ``int``, ``float``, ``str`` or ``bool`` (a bool becomes ``--name/--no-name``).
-    ``default`` of ``None`` means "not set" (the block decides).
-    """
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    choices: tuple[Any, ...] | None = None
-    metavar: str | None = None
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -94,6 +77,8 @@ class Block:
     simulate: Callable[..., SimSummary] | None = None
     sim_params: tuple[Param, ...] = field(default=())
     extras: Mapping[str, Any] = field(default_factory=dict)
+    #: The neuron model's configuration class, for population blocks.
+    model: Any = None
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -107,9 +92,15 @@ def blocks() -> dict[str, Block]:
     global _CATALOGUE
     if _CATALOGUE is None:
         import neurotile.blocks as pkg
+        from neurotile.blocks.population import neuron_block
         from neurotile.catalogue import scan
+        from neurotile.neurons.spec import models
+        from neurotile.rtl.population import datapaths
 
-        _CATALOGUE = {b.name: b for b in scan(pkg, "BLOCK", Block)}
+        found = {b.name: b for b in scan(pkg, "BLOCK", Block)}
+        for name in datapaths():
+            found.setdefault(name, neuron_block(models()[name]))
+        _CATALOGUE = dict(sorted(found.items()))
     return _CATALOGUE
 
 

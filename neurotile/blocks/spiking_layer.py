@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary
+from neurotile.neurons.lif import LIFIntParams
 from neurotile.blocks.sparse_matmul import SIM_PARAMS, bulk_run, cocotb_run, sim_options
 
 __all__ = ["BLOCK", "layer_kwargs", "run_design", "run_bulk_design", "simulate"]
 
-_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width", "banks",
-               "width", "leak", "beta_bits", "refractory_width", "reset", "reset_delay")
+#: The neurons' structural parameters, as the LIF model declares them (the layer's membranes
+#: default to 16 bits; the input width is ``acc_width``).
+_NEURON = tuple(replace(p, default=16) if p.name == "width" else p
+                for p in LIFIntParams.PARAMS if p.name != "input_width")
+_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width",
+               "banks") + tuple(p.name for p in _NEURON)
 
 
 def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +96,7 @@ BLOCK = Block(
         Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
               "drains (1..2)"),
-        Param("width", int, 16, "membrane bits, two's complement (2..32)"),
-        Param("leak", str, "shift", "leak by arithmetic shift or by fixed-point multiply",
-              choices=("shift", "multiply")),
-        Param("beta_bits", int, 8, "fraction bits of the multiply leak's beta"),
-        Param("refractory_width", int, 2, "bits of the refractory counter (0 removes it)"),
-        Param("reset", str, "subtract", "reset after a spike", choices=("subtract", "zero")),
-        Param("reset_delay", bool, True, "apply the reset on the step after the spike (snnTorch)"),
+        *_NEURON,
     ),
     build=_build,
     simulate=simulate,
