@@ -4,7 +4,8 @@
 Registers: the stimulus ``CURRENT`` (``config``, uA/cm^2 with 8 fraction bits); ``RUN``
 (``push``): run that many forward-Euler steps, then stop; the state after the latest step:
 ``V`` and ``STATUS`` (bit 0: a step of the latest run spiked); with ``gate_readback`` also the gates
-``M``, ``H``, ``N``.
+``M``, ``H``, ``N``. The runs are an :class:`~neurotile.rtl.hh_runner.HHRunner`; this module only
+wires the registers to it and to the neuron.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
+from amaranth.lib import wiring
 
 from neurotile.blocks import Param
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
+from neurotile.rtl.hh_runner import HHRunner
 from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
@@ -60,33 +63,24 @@ def _build(params: dict[str, Any]) -> HHNeuron:
 
 
 def _connect(m: Module, core: HHNeuron, host: Any, params: dict[str, Any]) -> None:
-    remaining = Signal(RUN_BITS)       # steps still to start
-    running = Signal()                 # a step has started and not yet finished
-    fired = Signal()                   # a step of the latest run spiked
-    load = host.run.valid & (remaining == 0) & ~running
-    with m.If(load):
-        m.d.sync += remaining.eq(host.run.payload)
-    with m.Elif(core.start):
-        m.d.sync += remaining.eq(remaining - 1)
-    with m.If(load):
-        m.d.sync += fired.eq(0)
-    with m.Elif(core.done & core.spike):
-        m.d.sync += fired.eq(1)
-    with m.If(core.start):
-        m.d.sync += running.eq(1)
-    with m.Elif(core.done):
-        m.d.sync += running.eq(0)
+    # The runner turns RUN into steps on the neuron's streams; V, M, H, N and the event read
+    # the neuron's output payload, which holds the state after the latest step.
+    m.submodules.runner = runner = HHRunner(core.p, run_bits=RUN_BITS)
+    wiring.connect(m, runner.step, core.current)
+    wiring.connect(m, core.output, runner.result)
+    state = core.output.payload
     m.d.comb += [
-        core.current.eq(host.current),
-        core.enable.eq(remaining != 0),
-        host.run.ready.eq((remaining == 0) & ~running),
-        host.v.eq(core.v),
-        host.status.eq(fired),
-        host.block_busy.eq((remaining != 0) | running),
-        host.block_event.eq(core.spike),
+        runner.run.valid.eq(host.run.valid),
+        runner.run.payload.eq(host.run.payload),
+        host.run.ready.eq(runner.run.ready),
+        runner.current.eq(host.current),
+        host.v.eq(state.v),
+        host.status.eq(runner.spiked),
+        host.block_busy.eq(runner.busy),
+        host.block_event.eq(state.spike),
     ]
     if params.get("gate_readback"):
-        m.d.comb += [host.m.eq(core.m), host.h.eq(core.h), host.n.eq(core.n)]
+        m.d.comb += [host.m.eq(state.m), host.h.eq(state.h), host.n.eq(state.n)]
 
 
 def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int) -> Script:
