@@ -314,9 +314,10 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[HHStimulus, HHChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`HHIntParams` fields), ``steps``, ``seed``, optional ``directed``,
-    ``gap``, ``stall``, ``reset_rate``, ``plant`` (the step whose expected V is made wrong; the run must
-    report it as its only mismatch), ``corrupt`` (the same error, unannounced: the run must
-    fail) and ``gate_level`` (sample at the falling clock edge, for netlists with cell delays).
+    ``gap``, ``stall``, ``reset_rate``, ``plant`` (the step whose expected V is made wrong; the
+    run must report it as its only mismatch), ``corrupt`` (the same error, unannounced: the run
+    must fail) and ``gate_level`` (sample at the falling clock edge, for netlists with cell
+    delays).
     """
     p = HHIntParams(**cfg.get("params", {}))
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
