@@ -44,7 +44,8 @@ def hh_regmap(params: dict[str, Any]) -> RegisterMap:
         Register("CURRENT", "config", CURRENT_WIDTH,
                  f"stimulus, uA/cm^2 with {CURRENT_FRAC} fraction bits", signed=True),
         Register("RUN", "push", RUN_BITS,
-                 f"run this many {p.dt_us} us steps (1..{(1 << RUN_BITS) - 1})"),
+                 f"run this many {p.dt_us} us steps (1..{(1 << RUN_BITS) - 1}; 0 only clears "
+                 "STATUS)"),
         Register("V", "status", p.v_width, f"membrane potential, mV with {p.v_frac} fraction bits",
                  signed=True),
         Register("STATUS", "status", 1, "bit 0: a step of the latest run spiked (V crossed 0 mV)"),
@@ -103,9 +104,11 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
     s.expect("CURRENT", 0, "CURRENT after reset")
     check("at rest")
     uA = 1 << CURRENT_FRAC
-    # (current code, steps per run, runs): one step at rest, a 10 uA/cm^2 drive long enough to
-    # fire, a strong negative drive, then random drives.
-    plan = [(0, 1, 1), (10 * uA, 15, 7), (-40 * uA, 8, 2)]
+    # (current code, steps per run, runs): one step at rest, a 10 uA/cm^2 drive whose last run
+    # fires, an empty run (clears STATUS, moves nothing), a strong negative drive, the longest
+    # run, then random drives.
+    plan = [(0, 1, 1), (10 * uA, 15, 6), (10 * uA, 0, 1), (-40 * uA, 8, 2),
+            (20 * uA, (1 << RUN_BITS) - 1, 1)]
     while len(plan) < steps:
         plan.append((int(rng.integers(-20 * uA, 60 * uA)), int(rng.integers(1, 1 << RUN_BITS)),
                      1))
@@ -120,7 +123,8 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
                 state, sp = hh_int_step(state, np.array([current]), p)
                 spiked |= bool(sp[0])
             total += length
-            check(f"after step {total} (I = {current / uA:g} uA/cm^2)")
+            check(f"after step {total} (I = {current / uA:g} uA/cm^2)" if length else
+                  f"after an empty run at step {total}")
     return s
 
 
@@ -181,5 +185,5 @@ ADAPTER = TapeoutAdapter(
     vectors=_vectors,
     describe=_describe,
     resolve=_resolve,
-    test_steps=5,
+    test_steps=7,
 )
