@@ -22,14 +22,20 @@ class HHRunner(wiring.Component):
     """Run a number of forward-Euler steps of one neuron at a constant stimulus.
 
     A transfer on ``run`` with payload ``N`` starts a *run*: ``N`` transfers are offered on
-    ``step`` (to the neuron's ``current`` stream), each carrying the value ``current`` has in the
-    cycle it transfers, and ``N`` results are taken from ``result`` (the neuron's ``output``
-    stream). ``busy`` is high from the cycle after ``run`` transfers until the cycle after the
-    ``N``-th result transfers; ``run.ready`` is ``~busy``, so runs never overlap. ``spiked`` is
-    cleared when a run is accepted and set by every result of that run whose ``spike`` is set: at
-    the end of a run it says whether any of its steps spiked. A run of 0 steps only clears
+    ``step`` (to the neuron's ``current`` stream) and ``N`` results are taken from ``result``
+    (the neuron's ``output`` stream). At most one step is in flight: the first step is offered
+    from the cycle after ``run`` transfers, each further one from the cycle the previous step's
+    result arrives (so a neuron that is ready again at once runs its steps back to back).
+    ``step.payload`` is ``current`` itself: a step carries the value ``current`` has in the
+    cycle it transfers, so keep ``current`` steady during a run if the neuron side relies on a
+    payload not changing while it is offered.
+
+    ``busy`` is high from the cycle after ``run`` transfers until the cycle after the ``N``-th
+    result transfers; ``run.ready`` is ``~busy``, so runs never overlap. ``spiked`` is cleared
+    when a run is accepted and set by every result of that run whose ``spike`` is set: at the
+    end of a run it says whether any of its steps spiked. A run of 0 steps only clears
     ``spiked``. ``result.ready`` is always high: the runner never stalls the neuron. A result
-    transfer while no result is expected (not possible with a neuron that keeps its contract) is
+    transfer while no step is in flight (not possible with a neuron that keeps its contract) is
     ignored. Reset: idle, ``spiked`` low.
 
     The runner keeps no copy of the neuron's state: read it from the neuron's output payload,
@@ -83,31 +89,29 @@ class HHRunner(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        to_issue = Signal(unsigned(self.run_bits))    # steps still to offer on ``step``
-        to_receive = Signal(unsigned(self.run_bits))  # results still to take from ``result``
+        to_issue = Signal(unsigned(self.run_bits))  # steps still to offer on ``step``
+        in_flight = Signal()                        # a step was taken, its result not yet
         spiked = Signal()
 
-        idle = to_receive == 0
+        idle = (to_issue == 0) & ~in_flight
         accept = self.run.valid & self.run.ready
         issued = self.step.valid & self.step.ready
-        received = self.result.valid & self.result.ready & ~idle
+        received = self.result.valid & self.result.ready & in_flight
 
         m.d.comb += [
             self.run.ready.eq(idle),
             self.busy.eq(~idle),
             self.spiked.eq(spiked),
-            self.step.valid.eq(to_issue != 0),
+            self.step.valid.eq((to_issue != 0) & (~in_flight | self.result.valid)),
             self.step.payload.eq(self.current),
             self.result.ready.eq(1),
         ]
         with m.If(accept):
-            m.d.sync += [to_issue.eq(self.run.payload), to_receive.eq(self.run.payload),
-                         spiked.eq(0)]
-        with m.Else():
-            with m.If(issued):
-                m.d.sync += to_issue.eq(to_issue - 1)
-            with m.If(received):
-                m.d.sync += to_receive.eq(to_receive - 1)
-                with m.If(self.result.payload.spike):
-                    m.d.sync += spiked.eq(1)
+            m.d.sync += [to_issue.eq(self.run.payload), spiked.eq(0)]
+        with m.If(received):
+            m.d.sync += in_flight.eq(0)
+            with m.If(self.result.payload.spike):
+                m.d.sync += spiked.eq(1)
+        with m.If(issued):
+            m.d.sync += [to_issue.eq(to_issue - 1), in_flight.eq(1)]
         return m

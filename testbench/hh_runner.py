@@ -47,32 +47,38 @@ _MASK = (1 << CURRENT_WIDTH) - 1
 class RunnerModel:
     """What :class:`~neurotile.rtl.hh_runner.HHRunner` must do, cycle by cycle.
 
-    :meth:`outputs` gives the control outputs due in the current cycle; :meth:`clock` advances
-    the model by the transfers that happened in it.
+    :meth:`outputs` gives the control outputs due in the current cycle (``step.valid`` may
+    depend on whether a result is offered in it); :meth:`clock` advances the model by the
+    transfers that happened in it.
     """
 
     def __init__(self) -> None:
-        self.to_issue = 0
-        self.to_receive = 0
+        self.to_issue = 0       # steps of the run not yet handed over
+        self.in_flight = False  # a step handed over, its result not yet in
         self.spiked = 0
 
-    def outputs(self) -> dict[str, int]:
-        idle = self.to_receive == 0
-        return {"run__ready": int(idle), "busy": int(not idle),
-                "step__valid": int(self.to_issue != 0), "result__ready": 1}
+    @property
+    def idle(self) -> bool:
+        return self.to_issue == 0 and not self.in_flight
+
+    def outputs(self, *, result_valid: int) -> dict[str, int]:
+        return {"run__ready": int(self.idle), "busy": int(not self.idle),
+                "step__valid": int(self.to_issue != 0 and (not self.in_flight or
+                                                           bool(result_valid))),
+                "result__ready": 1}
 
     def clock(self, *, run: int | None, step: bool, result_spike: int | None) -> None:
         """``run``: the payload of an accepted run; ``step``: a step transferred;
         ``result_spike``: the spike bit of a result transferred."""
         if run is not None:
-            self.to_issue = self.to_receive = run
+            self.to_issue = run
             self.spiked = 0
-            return
+        if result_spike is not None and self.in_flight:
+            self.in_flight = False
+            self.spiked |= result_spike
         if step:
             self.to_issue -= 1
-        if result_spike is not None and self.to_receive:
-            self.to_receive -= 1
-            self.spiked |= result_spike
+            self.in_flight = True
 
 
 # -- stimulus ------------------------------------------------------------------------------------
@@ -182,9 +188,9 @@ class RunnerChecker:
             return
         b, model = self.board, self.model
         run = max(self._run, 0)
-        for name, want in model.outputs().items():
+        for name, want in model.outputs(result_valid=v["result__valid"]).items():
             b.compare(run, 0, name, want, v[name])
-        if not self._ended and not model.to_receive:
+        if not self._ended and model.idle:
             self._end_of_run(v)
         accepted = None
         if v["run__valid"] and v["run__ready"]:
