@@ -8,13 +8,13 @@ module is its hardware and is checked against it bit for bit.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, HHIntParams
 
-__all__ = ["HHNeuron", "hh_params", "OPS_PER_STEP", "operand_widths", "cycles_per_op",
-           "cycles_per_step"]
+__all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "operand_widths",
+           "cycles_per_op", "cycles_per_step"]
 
 #: Multiplications in one forward-Euler step (one per multiplier operation).
 OPS_PER_STEP = 15
@@ -57,6 +57,26 @@ def cycles_per_step(p: HHIntParams) -> int:
     return OPS_PER_STEP * cycles_per_op(p)
 
 
+def output_layout(p: HHIntParams) -> data.StructLayout:
+    """Payload of the output stream: the neuron's state after one Euler step.
+
+    Fields, least significant first: ``spike`` (the step's V crossed 0 mV upward), ``v``
+    (signed ``8 + v_frac`` bits, mV), ``m``, ``h``, ``n`` (unsigned ``gate_frac`` bits),
+    ``index`` (1 bit, always 0: a population of one neuron) and ``last`` (1 bit, always 1: the
+    last neuron of the step), as in every neuron block's output stream.
+    """
+    g = unsigned(p.gate_frac)
+    return data.StructLayout({
+        "spike": unsigned(1),
+        "v": signed(p.v_width),
+        "m": g,
+        "h": g,
+        "n": g,
+        "index": unsigned(1),
+        "last": unsigned(1),
+    })
+
+
 class HHNeuron(wiring.Component):
     """One Hodgkin-Huxley neuron, forward Euler, one multiplier shared by the whole update.
 
@@ -76,7 +96,7 @@ class HHNeuron(wiring.Component):
     10     ``p * Kk``                     ``acc -= r``
     11     ``(V-EL) * Kl``                ``acc -= r``
     12-14  ``x * B_x[k]`` for m, h, n     ``x = clamp(x + A_x[k] - r)``
-    14     (same operation)               ``V = sat(acc)``, ``spike``, ``done``
+    14     (same operation)               ``V = sat(acc)``, ``spike``, output valid
     ====== ============================== ==============================
 
     ``k`` is the rate-table index of the old V; the tables ``A_x = dt a_x`` and
@@ -86,7 +106,22 @@ class HHNeuron(wiring.Component):
 
     Formats: V signed ``8 + v_frac`` bits (mV, saturating at [-128, 128)); m, h, n unsigned
     ``gate_frac`` fraction bits (clamped to [0, 1 - 2**-G]); stimulus signed 16 bits with 8
-    fraction bits (uA/cm^2). Reset puts the neuron at rest (V = -65 mV, gates at steady state).
+    fraction bits (uA/cm^2). Reset puts the neuron at rest (V = -65 mV, gates at steady state)
+    and empties the output register.
+
+    Streams (``amaranth.lib.stream``; a transfer happens on a cycle with ``valid`` and ``ready``
+    both high): every transfer accepted on ``current`` is the stimulus of one Euler step, and
+    ``output`` carries exactly one transfer per accepted current, in order: the state after that
+    step. ``current.ready`` is high only when a step can start: the previous step has finished
+    and the output register is empty or being read in the same cycle. The output is registered
+    and holds until read; while it waits, no step starts (back-pressure stalls the neuron). With
+    the output read at once and a current always offered, a step starts every
+    :func:`cycles_per_step` cycles and its output is valid that many cycles after its current
+    was accepted.
+
+    ``output.payload`` is the neuron's state whether or not ``output.valid`` is high: the rest
+    state after reset, then the state after the latest step. It changes only in the last three
+    operations of a step, so it holds from a step's end until operation 12 of the next one.
 
     Parameters
     ----------
@@ -95,23 +130,10 @@ class HHNeuron(wiring.Component):
 
     Members
     -------
-    current : In(signed(16))
-        Stimulus (uA/cm^2, 8 fraction bits), read only in the first cycle of every step
-        (``start``); it may change at any other time.
-    enable : In(1)
-        A step starts only while high; low holds the neuron between steps.
-    start : Out(1)
-        High in the cycle a step begins (``enable`` high with the previous step finished); the
-        step uses the ``current`` of this cycle.
-    v : Out(signed(8 + v_frac))
-        Membrane potential (mV, ``v_frac`` fraction bits).
-    m, h, n : Out(unsigned(gate_frac))
-        Gates, for inspection.
-    spike : Out(1)
-        Set by a step whose V crossed 0 mV upward; held until the next step ends.
-    done : Out(1)
-        High for one cycle after each step; ``v``, ``m``, ``h``, ``n``, ``spike`` then hold the
-        new state and stay valid until operation 12 of the next step.
+    current : In(stream.Signature(signed(16)))
+        Stimulus of one step (uA/cm^2, 8 fraction bits), read only in the cycle it transfers.
+    output : Out(stream.Signature(output_layout(p)))
+        The state after each step (see :func:`output_layout`).
 
     Raises
     ------
@@ -124,15 +146,8 @@ class HHNeuron(wiring.Component):
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
                                table_bits=table_bits, mul_bits=mul_bits)
         super().__init__({
-            "current": In(signed(CURRENT_WIDTH)),
-            "enable": In(1),
-            "start": Out(1),
-            "v": Out(signed(p.v_width)),
-            "m": Out(unsigned(p.gate_frac)),
-            "h": Out(unsigned(p.gate_frac)),
-            "n": Out(unsigned(p.gate_frac)),
-            "spike": Out(1),
-            "done": Out(1),
+            "current": In(stream.Signature(signed(CURRENT_WIDTH))),
+            "output": Out(stream.Signature(output_layout(p))),
         })
 
     @property
@@ -160,9 +175,9 @@ class HHNeuron(wiring.Component):
         phase = Signal(range(OPS_PER_STEP))   # which operation
         digit = Signal(range(max(2, digits)))  # which digit of b, most significant first
         spike = Signal()
-        done = Signal()
-        m.d.comb += [self.v.eq(v), self.m.eq(gm), self.h.eq(gh), self.n.eq(gn),
-                     self.spike.eq(spike), self.done.eq(done)]
+        out = self.output.payload
+        m.d.comb += [out.spike.eq(spike), out.v.eq(v), out.m.eq(gm), out.h.eq(gh), out.n.eq(gn),
+                     out.index.eq(0), out.last.eq(1)]
 
         # -- rate tables: case ROMs indexed by the old V ----------------------------------
         shift = p.v_frac - p.table_bits
@@ -211,7 +226,7 @@ class HHNeuron(wiring.Component):
             m.d.sync += partial.eq(product)
         m.d.comb += r.eq((product + (1 << (g - 1))) >> g)
 
-        cur_scaled = self.current << (p.v_frac - CURRENT_FRAC)
+        cur_scaled = self.current.payload << (p.v_frac - CURRENT_FRAC)
 
         # Gate update of cycles 12-14, where op_a is the gate being updated.
         gate_full = Signal(signed(max(aw, g + 2) + 2))
@@ -226,10 +241,17 @@ class HHNeuron(wiring.Component):
         m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
 
         # -- sequence -----------------------------------------------------------------------
-        m.d.sync += done.eq(0)
+        # A step starts when a current transfers, which it can only do in the first cycle of
+        # operation 0 with the output register empty or being read.
         first = (phase == 0) & (digit == 0)
-        m.d.comb += self.start.eq(first & self.enable)
-        with m.If(~first | self.enable):
+        start = Signal()
+        m.d.comb += [
+            self.current.ready.eq(first & (~self.output.valid | self.output.ready)),
+            start.eq(self.current.valid & self.current.ready),
+        ]
+        with m.If(self.output.ready):
+            m.d.sync += self.output.valid.eq(0)
+        with m.If(~first | start):
             if digits > 1:
                 m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
             with m.If(op_last):
@@ -238,7 +260,7 @@ class HHNeuron(wiring.Component):
         # The current is read in the start cycle only: it is kept in ``prod`` (free until
         # operation 1 writes it) for the remaining digit cycles of operation 0.
         if digits > 1:
-            with m.If(self.start):
+            with m.If(start):
                 m.d.sync += prod.eq(cur_scaled)
             cur_operand = Mux(digit == 0, cur_scaled, prod)
         else:
@@ -275,7 +297,7 @@ class HHNeuron(wiring.Component):
         # Destinations, one condition per register, written in an operation's last cycle.
         to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
-        with m.If(op_last & (phase == 0) & (~first | self.enable)):
+        with m.If(op_last & (phase == 0) & (~first | start)):
             m.d.sync += acc.eq(v + r)
         with m.If(op_last & sub_acc):
             m.d.sync += acc.eq(acc - r)
@@ -290,6 +312,6 @@ class HHNeuron(wiring.Component):
                 gn.eq(gate_next),
                 v.eq(v_next),
                 spike.eq((v < 0) & (v_next >= 0)),
-                done.eq(1),
+                self.output.valid.eq(1),  # the output register is empty during a step
             ]
         return m

@@ -4,7 +4,8 @@
 Registers: the stimulus ``CURRENT`` (``config``, uA/cm^2 with 8 fraction bits); ``RUN``
 (``push``): run that many forward-Euler steps, then stop; the state after the latest step:
 ``V`` and ``STATUS`` (bit 0: a step of the latest run spiked); with ``gate_readback`` also the gates
-``M``, ``H``, ``N``.
+``M``, ``H``, ``N``. The runs are an :class:`~neurotile.rtl.hh_runner.HHRunner`; this module only
+wires the registers to it and to the neuron.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
+from amaranth.lib import wiring
 
 from neurotile.neurons.spec import Param
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
+from neurotile.rtl.hh_runner import HHRunner
 from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
@@ -41,7 +44,8 @@ def hh_regmap(params: dict[str, Any]) -> RegisterMap:
         Register("CURRENT", "config", CURRENT_WIDTH,
                  f"stimulus, uA/cm^2 with {CURRENT_FRAC} fraction bits", signed=True),
         Register("RUN", "push", RUN_BITS,
-                 f"run this many {p.dt_us} us steps (1..{(1 << RUN_BITS) - 1})"),
+                 f"run this many {p.dt_us} us steps (1..{(1 << RUN_BITS) - 1}; 0 only clears "
+                 "STATUS)"),
         Register("V", "status", p.v_width, f"membrane potential, mV with {p.v_frac} fraction bits",
                  signed=True),
         Register("STATUS", "status", 1, "bit 0: a step of the latest run spiked (V crossed 0 mV)"),
@@ -60,33 +64,24 @@ def _build(params: dict[str, Any]) -> HHNeuron:
 
 
 def _connect(m: Module, core: HHNeuron, host: Any, params: dict[str, Any]) -> None:
-    remaining = Signal(RUN_BITS)       # steps still to start
-    running = Signal()                 # a step has started and not yet finished
-    fired = Signal()                   # a step of the latest run spiked
-    load = host.run.valid & (remaining == 0) & ~running
-    with m.If(load):
-        m.d.sync += remaining.eq(host.run.payload)
-    with m.Elif(core.start):
-        m.d.sync += remaining.eq(remaining - 1)
-    with m.If(load):
-        m.d.sync += fired.eq(0)
-    with m.Elif(core.done & core.spike):
-        m.d.sync += fired.eq(1)
-    with m.If(core.start):
-        m.d.sync += running.eq(1)
-    with m.Elif(core.done):
-        m.d.sync += running.eq(0)
+    # The runner turns RUN into steps on the neuron's streams; V, M, H, N and the event read
+    # the neuron's output payload, which holds the state after the latest step.
+    m.submodules.runner = runner = HHRunner(core.p, run_bits=RUN_BITS)
+    wiring.connect(m, runner.step, core.current)
+    wiring.connect(m, core.output, runner.result)
+    state = core.output.payload
     m.d.comb += [
-        core.current.eq(host.current),
-        core.enable.eq(remaining != 0),
-        host.run.ready.eq((remaining == 0) & ~running),
-        host.v.eq(core.v),
-        host.status.eq(fired),
-        host.block_busy.eq((remaining != 0) | running),
-        host.block_event.eq(core.spike),
+        runner.run.valid.eq(host.run.valid),
+        runner.run.payload.eq(host.run.payload),
+        host.run.ready.eq(runner.run.ready),
+        runner.current.eq(host.current),
+        host.v.eq(state.v),
+        host.status.eq(runner.spiked),
+        host.block_busy.eq(runner.busy),
+        host.block_event.eq(state.spike),
     ]
     if params.get("gate_readback"):
-        m.d.comb += [host.m.eq(core.m), host.h.eq(core.h), host.n.eq(core.n)]
+        m.d.comb += [host.m.eq(state.m), host.h.eq(state.h), host.n.eq(state.n)]
 
 
 def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int) -> Script:
@@ -109,9 +104,11 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
     s.expect("CURRENT", 0, "CURRENT after reset")
     check("at rest")
     uA = 1 << CURRENT_FRAC
-    # (current code, steps per run, runs): one step at rest, a 10 uA/cm^2 drive long enough to
-    # fire, a strong negative drive, then random drives.
-    plan = [(0, 1, 1), (10 * uA, 15, 7), (-40 * uA, 8, 2)]
+    # (current code, steps per run, runs): one step at rest, a 10 uA/cm^2 drive whose last run
+    # fires, an empty run (clears STATUS, moves nothing), a strong negative drive, the longest
+    # run, then random drives.
+    plan = [(0, 1, 1), (10 * uA, 15, 6), (10 * uA, 0, 1), (-40 * uA, 8, 2),
+            (20 * uA, (1 << RUN_BITS) - 1, 1)]
     while len(plan) < steps:
         plan.append((int(rng.integers(-20 * uA, 60 * uA)), int(rng.integers(1, 1 << RUN_BITS)),
                      1))
@@ -126,7 +123,8 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
                 state, sp = hh_int_step(state, np.array([current]), p)
                 spiked |= bool(sp[0])
             total += length
-            check(f"after step {total} (I = {current / uA:g} uA/cm^2)")
+            check(f"after step {total} (I = {current / uA:g} uA/cm^2)" if length else
+                  f"after an empty run at step {total}")
     return s
 
 
@@ -187,5 +185,5 @@ ADAPTER = TapeoutAdapter(
     vectors=_vectors,
     describe=_describe,
     resolve=_resolve,
-    test_steps=5,
+    test_steps=7,
 )

@@ -4,14 +4,15 @@ checked in NumPy.
 
 The same seeded currents and resets as the cycle-level checker
 (:func:`~neurotile.testbench.hodgkin_huxley.make_stimulus`) become harness actions
-(:mod:`testbench.bulk`): one action per Euler step holds ``enable`` high with the step's current
-until ``start`` shows the neuron took it (the current is read in that cycle only); the next
-step's current is then applied while the step runs. Between steps, ``enable`` is held low for a
-random number of cycles (``gap``: the probability per step), which delays the next step when it
-outlasts the current one. A reset waits for the step before it to finish with ``enable`` still
-high, so the step that starts right after is aborted by the reset, as in the cycle checker. The
-harness records V, m, h, n and the spike flag each time ``done`` fires; the reference model runs
-while the simulator does, and every record is compared at once.
+(:mod:`testbench.bulk`): one action per Euler step offers the step's current on the neuron's
+``current`` stream (after random idle cycles, probability ``gap`` per cycle) until the neuron
+takes it, and the harness reads ``output`` with random back-pressure (probability ``stall`` per
+cycle). After a random share ``gap`` of the steps, a plain action offers nothing for 1 to
+``2 * cycles_per_step`` cycles, so the neuron also waits idle with its output read or unread. A
+reset point is the reset flag on the next step's action: the harness first reads every
+outstanding output (its drain outlasts a step), then resets. Every output transfer is recorded;
+the reference model runs while the simulator does, and every record is decoded with the output
+layout and compared at once.
 """
 
 from __future__ import annotations
@@ -27,17 +28,37 @@ from neurotile.neurons.hodgkin_huxley import HHIntParams
 from neurotile.rtl.hodgkin_huxley import cycles_per_step
 from neurotile.testbench.bulk import BulkHarness, Capture, compare_fields, run_bulk
 from neurotile.testbench.common import Scoreboard, apply_plant
-from neurotile.testbench.hodgkin_huxley import FIELDS, HHStimulus, make_stimulus
+from neurotile.testbench.hodgkin_huxley import (
+    FIELDS,
+    FRAMING,
+    HHStimulus,
+    field_slices,
+    make_stimulus,
+)
 
 __all__ = ["hh_harness", "hh_actions", "compare_outputs", "run_hh_bulk"]
 
-_NONE, _GAP, _RESET, _FINAL = 0, 1, 2, 3
+PAYLOAD = "output__payload"
 
 
 def hh_harness(top: str, ports: list[dict], rows: int) -> BulkHarness:
     """The harness for a neuron with these ports, sized for ``rows`` actions."""
-    return BulkHarness(top, ports, [Capture("done", FIELDS)],
+    return BulkHarness(top, ports, [Capture("output", (PAYLOAD,))],
                        max_actions=1 << max(10, (rows - 1).bit_length()))
+
+
+def _plan(stim: HHStimulus, *, seed: int, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per action: the step it belongs to and its idle hold (0: the step's own action)."""
+    n = stim.steps
+    cps = cycles_per_step(stim.params)
+    rng = np.random.default_rng(seed + 2)
+    idle = rng.random(n) < gap
+    per_step = 1 + idle
+    step = np.repeat(np.arange(n), per_step)
+    first = np.concatenate([[0], np.cumsum(per_step)[:-1]]).astype(np.intp)
+    hold = np.zeros(len(step), np.int64)
+    hold[first[idle] + 1] = rng.integers(1, 2 * cps + 1, int(idle.sum()))
+    return step, hold
 
 
 def action_rows(stim: HHStimulus, *, seed: int, gap: float) -> int:
@@ -45,68 +66,37 @@ def action_rows(stim: HHStimulus, *, seed: int, gap: float) -> int:
     return len(_plan(stim, seed=seed, gap=gap)[0])
 
 
-def _plan(stim: HHStimulus, *, seed: int, gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per action: the step it belongs to, its kind, and the hold of gap actions."""
-    n = stim.steps
-    cps = cycles_per_step(stim.params)
-    rng = np.random.default_rng(seed + 2)
-    extra = np.where(rng.random(n) < gap, _GAP, _NONE)
-    extra[stim.reset_after.astype(bool)] = _RESET
-    if n:
-        extra[-1] = _FINAL
-    per_step = 1 + (extra != _NONE)
-    step = np.repeat(np.arange(n), per_step)
-    first = np.concatenate([[0], np.cumsum(per_step)[:-1]]).astype(np.intp)
-    kind = np.full(len(step), -1, np.int64)  # -1: the step's own action
-    kind[first[extra != _NONE] + 1] = extra[extra != _NONE]
-    hold = np.ones(len(step), np.int64)
-    gaps = kind == _GAP
-    hold[gaps] = rng.integers(1, 2 * cps + 1, int(gaps.sum()))
-    return step, kind, hold
-
-
 def hh_actions(h: BulkHarness, stim: HHStimulus, *, seed: int,
                gap: float) -> tuple[bytes, int]:
     """Actions for ``stim``; returns ``(hex, rows)``.
 
-    Step ``t``'s action carries ``current[t]``, ``enable`` high and waits for ``start`` (with
-    the reset flag on step 0 and after every reset point). After it, optionally: a gap (enable
-    low, the next current applied), a wait for ``done`` with enable high before a reset, or,
-    after the last step, a wait for its ``done`` with enable low.
+    Step ``t``'s action offers ``current[t]`` on the ``current`` stream, with the reset flag on
+    step 0 and on the step after every reset point; an idle action may follow it.
     """
-    step, kind, hold = _plan(stim, seed=seed, gap=gap)
-    rows = len(step)
-    own = kind < 0
-    cur = stim.currents
-    nxt = np.minimum(step + 1, max(stim.steps - 1, 0))
+    step, hold = _plan(stim, seed=seed, gap=gap)
+    own = hold == 0
     reset_before = np.concatenate([[True], stim.reset_after[:-1].astype(bool)])
     values: dict[str, Any] = {
+        "stream": np.where(own, h.stream_index("current"), 0),
         "rst": own & reset_before[step],
-        "current": np.where(own | (kind == _RESET), cur[step], cur[nxt]),
-        "enable": (kind != _GAP) & (kind != _FINAL),
-        "until": np.where(own, h.event_index("start"),
-                          np.where(kind == _GAP, 0, h.event_index("done"))),
-        "hold": hold,
+        "current__payload": stim.currents[step],
+        "hold": np.maximum(hold, 1),
     }
-    return h.actions(rows, values), rows
+    return h.actions(len(step), values), len(step)
 
 
 def compare_outputs(h: BulkHarness, stim: HHStimulus, records: np.ndarray) -> dict[str, Any]:
-    """Compare every recorded step with the expectation; return the report."""
+    """Compare every recorded output with the expectation of its step; return the report."""
     board = Scoreboard()
     got = len(records)
     if got != stim.steps:
         board.compare(-1, 0, "output count", stim.steps, got)
     k = min(got, stim.steps)
     r = records[:k]
-    observed = {
-        "v": h.field(r, 0, "v", signed=True),
-        "m": h.field(r, 0, "m"),
-        "h": h.field(r, 0, "h"),
-        "n": h.field(r, 0, "n"),
-        "spike": h.field(r, 0, "spike"),
-    }
+    observed = {name: h.field(r, 0, PAYLOAD, lsb=offset, bits=width, signed=is_signed)
+                for name, (offset, width, is_signed) in field_slices(stim.params).items()}
     expected = {name: stim.expected[name][:k] for name in FIELDS}
+    expected |= {name: np.full(k, value, np.int64) for name, value in FRAMING.items()}
     t = np.arange(k)
     compare_fields(board, t, np.zeros(k, np.int64), expected, observed)
     board.checked = k
@@ -127,6 +117,7 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
     p = HHIntParams(**cfg.get("params", {}))
     seed = int(cfg["seed"])
     gap = float(cfg.get("gap", 0.1))
+    stall = float(cfg.get("stall", 0.1))
     stim = make_stimulus(p, int(cfg["steps"]), seed, directed=bool(cfg.get("directed", True)),
                          reset_rate=float(cfg.get("reset_rate", 0.0005)), expected=False)
     rows = action_rows(stim, seed=seed, gap=gap)
@@ -139,8 +130,10 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
         apply_plant(cfg, stim)
 
     cps = cycles_per_step(p)
-    run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=seed, drain=4,
-                   max_cycles=3 * (cps + 4) * (rows + 1) + 10_000, meanwhile=expect)
+    run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=seed,
+                   gap=min(255, int(round(256 * gap))), stall=min(255, int(round(256 * stall))),
+                   drain=cps + 8, max_cycles=3 * (cps + 8) * (rows + 1) + 10_000,
+                   meanwhile=expect)
     t2 = time.perf_counter()
     report = compare_outputs(h, stim, run.records)
     t3 = time.perf_counter()

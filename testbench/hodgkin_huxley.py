@@ -3,10 +3,11 @@
 
 The stimulus (a current per Euler step, resets between or in the middle of steps) is prepared up
 front from a seed; the expected V, m, h, n and spike flag of every step come from
-:func:`neurotile.neurons.hodgkin_huxley.hh_int_run`. :class:`HHChecker` drives ``current`` and
-``enable`` (low on random cycles, which delays steps), and compares every output each time
-``done`` reports a finished step. The same checker runs under cocotb (Icarus, Verilator) and
-Amaranth's simulator.
+:func:`neurotile.neurons.hodgkin_huxley.hh_int_run`. :class:`HHChecker` offers the currents on
+the neuron's ``current`` stream with random gaps, reads its ``output`` stream with random
+back-pressure, and compares every output transfer (decoded with
+:func:`~neurotile.rtl.hodgkin_huxley.output_layout`) with the expectation of its step. The same
+checker runs under cocotb (Icarus, Verilator) and Amaranth's simulator.
 
 Reproduce a failing run with the command line, e.g.
 ``neurotile simulate hh --sim icarus --steps 2000 --seed 7``.
@@ -15,6 +16,7 @@ Reproduce a failing run with the command line, e.g.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,6 @@ from neurotile.testbench.common import (
     assert_found,
     cocotb_loop,
     read_config,
-    signed_field,
     write_report,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "HHStimulus",
     "make_stimulus",
     "HHChecker",
+    "decode_output",
     "check_config",
     "run_amaranth",
     "run_gate_level",
@@ -47,6 +49,8 @@ __all__ = [
 log = logging.getLogger("neurotile.testbench.hodgkin_huxley")
 
 FIELDS = ("v", "m", "h", "n", "spike")
+#: Output payload fields besides the state: constant for a population of one neuron.
+FRAMING = {"index": 0, "last": 1}
 CURRENT_MIN = -(1 << (CURRENT_WIDTH - 1))
 CURRENT_MAX = (1 << (CURRENT_WIDTH - 1)) - 1
 
@@ -57,8 +61,9 @@ CURRENT_MAX = (1 << (CURRENT_WIDTH - 1)) - 1
 class HHStimulus:
     """A whole run: the current code of every step, where resets cut in, expected outputs.
 
-    ``reset_after[t]``: after step ``t`` finishes, ``rst`` is asserted (possibly while the next
-    step has already begun, which aborts it); step ``t+1`` starts from rest.
+    ``reset_after[t]``: after the output of step ``t`` is read, ``rst`` is asserted (the
+    cycle checker may first let the next step begin, which the reset then aborts); step ``t+1``
+    starts from rest.
     """
 
     params: HHIntParams
@@ -149,31 +154,79 @@ def make_stimulus(p: HHIntParams, steps: int, seed: int, *, directed: bool = Tru
 
 # -- checker -----------------------------------------------------------------------------------
 
-class HHChecker:
-    """Drive a :class:`~neurotile.rtl.hodgkin_huxley.HHNeuron` and check every finished step.
+def field_slices(p: HHIntParams) -> dict[str, tuple[int, int, bool]]:
+    """``{field: (offset, width, signed)}`` of the output payload, from :func:`output_layout`."""
+    from neurotile.rtl.hodgkin_huxley import output_layout
 
-    ``gap`` is the probability that ``enable`` is low on a cycle (a step due on that cycle is
-    delayed). The current of step ``t`` is driven from the cycle after step ``t-1`` started, so
-    it is in place whenever the hardware begins step ``t``.
+    return {name: (f.offset, f.shape.width, f.shape.signed) for name, f in output_layout(p)}
+
+
+def decode_output(p: HHIntParams, payload: int) -> dict[str, int]:
+    """Split an ``output`` payload into its fields (signed ones as two's complement)."""
+    out = {}
+    for name, (offset, width, is_signed) in field_slices(p).items():
+        raw = (payload >> offset) & ((1 << width) - 1)
+        out[name] = raw - (1 << width) if is_signed and raw >> (width - 1) else raw
+    return out
+
+
+def rest_payload(p: HHIntParams) -> int:
+    """The ``output`` payload of a neuron at rest (its value after reset)."""
+    s = p.initial_state(1)
+    values = {"spike": 0, "v": int(s.v[0]), "m": int(s.m[0]), "h": int(s.h[0]),
+              "n": int(s.n[0]), **FRAMING}
+    word = 0
+    for name, (offset, width, _signed) in field_slices(p).items():
+        word |= (values[name] & ((1 << width) - 1)) << offset
+    return word
+
+
+class HHChecker:
+    """Drive a :class:`~neurotile.rtl.hodgkin_huxley.HHNeuron` and check every output.
+
+    ``gap`` is the probability that no current is offered on a cycle (once offered, a current
+    stays valid until taken); ``stall`` the probability that the output is not read on a cycle
+    (back-pressure). At a reset point, the next step's current is offered for a random number of
+    cycles shorter than a step once the output before it has been read, then ``rst`` is asserted:
+    a step that began meanwhile is aborted, and its current is offered again from rest.
+
+    Besides every output transfer, the checker holds the neuron to the rest of its contract:
+    the payload of a waiting output does not change until it is read, and whenever a step could
+    start (``current.ready``) with no output waiting, the payload shows the state of the latest
+    step (the rest state after reset).
     """
 
-    sampled = ("start", "done", "v", "m", "h", "n", "spike")
+    sampled = ("current__valid", "current__ready", "output__valid", "output__ready",
+               "output__payload")
 
-    def __init__(self, stim: HHStimulus, *, seed: int, gap: float = 0.1,
+    def __init__(self, stim: HHStimulus, *, seed: int, gap: float = 0.1, stall: float = 0.1,
                  reset_cycles: int = 2) -> None:
+        from neurotile.rtl.hodgkin_huxley import cycles_per_step
+
         self.stim = stim
         self.p = stim.params
-        self.gap = gap
+        self.gap, self.stall = gap, stall
         self.reset_cycles = reset_cycles
         self.board = Scoreboard()
         self.spikes = 0
-        self.started = 0
-        self.finished = 0
+        self.aborted = 0
         self.done = stim.steps == 0
-        self._reset_due = True  # every run starts from a reset, as on real hardware
+        self._next = 0                 # the step whose current is offered next
+        self._pending: deque[int] = deque()
+        self._received = 0
+        self._valid = 0
         self._in_reset = 0
-        self._coins = np.random.default_rng(seed + 1).random(1 << 16)
+        self._reset_due = True         # every run starts from a reset, as on real hardware
+        self._linger = 0               # cycles left before a due reset is asserted
+        self._held: int | None = None  # payload of the output waiting to be read
+        self._state = rest_payload(self.p)
+        self._rest = self._state
+        self._cps = cycles_per_step(self.p)
+        rng = np.random.default_rng(seed + 1)
+        self._coins = rng.random(1 << 16)
         self._coin = 0
+        self._lingers = rng.integers(0, self._cps - 1, 1 << 10)
+        self._linger_i = 0
 
     def _flip(self, prob: float) -> bool:
         self._coin = (self._coin + 1) & 0xFFFF
@@ -186,41 +239,73 @@ class HHChecker:
             if self._in_reset:
                 return out
             out["rst"] = 0
-        elif self._reset_due:
-            self._reset_due = False
-            self._in_reset = self.reset_cycles
-            self.started = self.finished  # a step begun before the reset is aborted
-            return {"rst": 1, "enable": 0}
-        step = min(self.started, self.stim.steps - 1)
-        out["current"] = int(self.stim.currents[step])
-        out["enable"] = 0 if self._flip(self.gap) or self.started >= self.stim.steps else 1
+        elif self._reset_due and not self._pending:
+            if self._linger:
+                self._linger -= 1
+            else:
+                self._reset_due = False
+                self._in_reset = self.reset_cycles
+                self._valid = 0
+                self._state = self._rest
+                self._held = None
+                return {"rst": 1, "current__valid": 0, "output__ready": 0}
+        if self._next < self.stim.steps and not self._valid:
+            self._valid = 0 if self._flip(self.gap) else 1
+        if self._next < self.stim.steps:
+            out["current__payload"] = int(self.stim.currents[self._next])
+        out["current__valid"] = self._valid
+        out["output__ready"] = 0 if self._flip(self.stall) else 1
         return out
 
-    def sample(self, values: Mapping[str, int]) -> None:
+    def sample(self, v: Mapping[str, int]) -> None:
         if self._in_reset:
             return
-        if values["start"]:
-            self.started += 1
-        if values["done"]:
-            self._check(self.finished, values)
-            if self.stim.reset_after[self.finished]:
-                self._reset_due = True
-            self.finished += 1
-            if self.finished >= self.stim.steps:
-                self.done = True
+        payload = v["output__payload"]
+        if v["output__valid"]:
+            if self._held is None:
+                self._held = payload
+            elif payload != self._held:
+                self.board.compare(self._received, 0, "held output", self._held, payload)
+        elif v["current__ready"] and payload != self._state:
+            self.board.compare(self._received, 0, "idle state", self._state, payload)
+        if v["output__valid"] and v["output__ready"]:
+            self._check(payload)
+            self._held = None
+        if v["current__valid"] and v["current__ready"]:
+            self._valid = 0
+            if self._reset_due and not self._pending:
+                self.aborted += 1  # a step the coming reset aborts; offered again from rest
+            else:
+                self._pending.append(self._next)
+                self._next += 1
+        if self._received >= self.stim.steps:
+            self.done = True
 
-    def _check(self, t: int, values: Mapping[str, int]) -> None:
-        p, exp, b = self.p, self.stim.expected, self.board
+    def _check(self, payload: int) -> None:
+        b = self.board
+        if not self._pending:
+            b.compare(-1, 0, "unexpected output", 0, 1)
+            return
+        t = self._pending.popleft()
+        got = decode_output(self.p, payload)
+        exp = self.stim.expected
         b.checked += 1
-        b.compare(t, 0, "v", exp["v"][t], signed_field(values["v"], 0, p.v_width))
-        for gate in ("m", "h", "n"):
-            b.compare(t, 0, gate, exp[gate][t], values[gate] & p.gate_max)
-        b.compare(t, 0, "spike", exp["spike"][t], values["spike"])
-        self.spikes += int(values["spike"])
+        for name in FIELDS:
+            b.compare(t, 0, name, exp[name][t], got[name])
+        for name, value in FRAMING.items():
+            b.compare(t, 0, name, value, got[name])
+        self.spikes += got["spike"]
+        self._state = payload
+        self._received += 1
+        if self.stim.reset_after[t]:
+            self._reset_due = True
+            self._linger = int(self._lingers[self._linger_i])
+            self._linger_i = (self._linger_i + 1) & 0x3FF
 
     def report(self) -> dict[str, Any]:
         return {"updates": self.board.checked, "spikes": self.spikes,
-                "resets": int(self.stim.reset_after.sum()), **self.board.as_dict()}
+                "resets": int(self.stim.reset_after.sum()), "aborted": self.aborted,
+                **self.board.as_dict()}
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -229,25 +314,27 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[HHStimulus, HHChecker]:
     """Stimulus and checker for a configuration dict (what the simulators receive).
 
     Keys: ``params`` (:class:`HHIntParams` fields), ``steps``, ``seed``, optional ``directed``,
-    ``gap``, ``reset_rate``, ``plant`` (the step whose expected V is made wrong; the run must
-    report it as its only mismatch), ``corrupt`` (the same error, unannounced: the run must
-    fail) and ``gate_level`` (sample at the falling clock edge, for netlists with cell delays).
+    ``gap``, ``stall``, ``reset_rate``, ``plant`` (the step whose expected V is made wrong; the
+    run must report it as its only mismatch), ``corrupt`` (the same error, unannounced: the run
+    must fail) and ``gate_level`` (sample at the falling clock edge, for netlists with cell
+    delays).
     """
     p = HHIntParams(**cfg.get("params", {}))
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
                          directed=bool(cfg.get("directed", True)),
                          reset_rate=float(cfg.get("reset_rate", 0.0005)))
     apply_plant(cfg, stim)
-    checker = HHChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.1)))
+    checker = HHChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.1)),
+                        stall=float(cfg.get("stall", 0.1)))
     return stim, checker
 
 
 def max_cycles(stim: HHStimulus) -> int:
-    """A generous bound on the cycles a run may take (enable gaps, resets, aborted steps)."""
+    """A generous bound on the cycles a run may take (gaps, stalls, resets, aborted steps)."""
     from neurotile.rtl.hodgkin_huxley import cycles_per_step
 
     resets = int(stim.reset_after.sum()) + 1
-    return 2 * (cycles_per_step(stim.params) + 2) * (stim.steps + resets) + 100
+    return 3 * (cycles_per_step(stim.params) + 4) * (stim.steps + resets) + 100
 
 
 def verdict(cfg: Mapping[str, Any], stim: HHStimulus, report: Mapping[str, Any]) -> None:
@@ -259,7 +346,11 @@ def verdict(cfg: Mapping[str, Any], stim: HHStimulus, report: Mapping[str, Any])
 
 
 def _ports(dut: Any, name: str) -> Any:
-    return getattr(dut, name)
+    """Map a Verilog port name of :class:`HHNeuron` (``output__payload``) to its signal."""
+    obj = dut
+    for part in name.split("__"):
+        obj = getattr(obj, part)
+    return obj.as_value() if hasattr(obj, "as_value") else obj
 
 
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:

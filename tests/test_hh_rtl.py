@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from amaranth.hdl import signed, unsigned
 from amaranth.sim import Simulator
 
 from neurotile.blocks.hh import BLOCK
@@ -19,6 +20,7 @@ from neurotile.rtl.hodgkin_huxley import (
     cycles_per_op,
     cycles_per_step,
     operand_widths,
+    output_layout,
 )
 from neurotile.testbench.hodgkin_huxley import check_config, run_amaranth, verdict
 
@@ -54,52 +56,120 @@ def test_planted_error_is_reported():
         verdict({k: v for k, v in cfg.items() if k != "plant"}, stim, report)
 
 
-def _step_trace(dut: HHNeuron, currents: list[int], *, idle_before: int = 0):
-    """Drive ``currents`` with enable high (after ``idle_before`` cycles of enable low); return
-    per step ``(cycle of done, v, m, h, n, spike)`` and the outputs seen while idle."""
-    rows, idle = [], []
+def _step_trace(dut: HHNeuron, currents: list[int], *, idle_before: int = 0,
+                stall: int = 0):
+    """Offer ``currents`` back to back (after ``idle_before`` cycles offering nothing); read each
+    output ``stall`` cycles after it becomes valid. Return per step ``(cycle its current was
+    accepted, cycle its output became valid, decoded output)`` and, per cycle of the idle start
+    and of every stall, ``(current.ready, output.valid, decoded payload)``."""
+    layout = output_layout(dut.p)
+    rows, waiting = [], []
+
+    def decode(ctx):
+        payload = ctx.get(dut.output.payload)
+        return {name: payload[name] for name, _ in layout}
 
     async def bench(ctx):
-        ctx.set(dut.enable, 0)
+        ctx.set(dut.output.ready, 0)
         for _ in range(idle_before):
             await ctx.tick()
-            idle.append((ctx.get(dut.done), ctx.get(dut.v), ctx.get(dut.m), ctx.get(dut.start)))
+            waiting.append((ctx.get(dut.current.ready), ctx.get(dut.output.valid), decode(ctx)))
         cycle = 0
-        ctx.set(dut.current, currents[0])
-        ctx.set(dut.enable, 1)
-        for t in range(len(currents)):
-            while True:
+        for current in currents:
+            ctx.set(dut.current.payload, current)
+            ctx.set(dut.current.valid, 1)
+            while not ctx.get(dut.current.ready):
                 await ctx.tick()
                 cycle += 1
-                if ctx.get(dut.done):
-                    break
-            rows.append((cycle, ctx.get(dut.v), ctx.get(dut.m), ctx.get(dut.h), ctx.get(dut.n),
-                         ctx.get(dut.spike)))
-            if t + 1 < len(currents):
-                ctx.set(dut.current, currents[t + 1])
+            accepted = cycle
+            await ctx.tick()
+            cycle += 1
+            ctx.set(dut.current.valid, 0)
+            while not ctx.get(dut.output.valid):
+                await ctx.tick()
+                cycle += 1
+            valid_at = cycle
+            for _ in range(stall):
+                await ctx.tick()
+                cycle += 1
+                waiting.append((ctx.get(dut.current.ready), ctx.get(dut.output.valid),
+                                decode(ctx)))
+            rows.append((accepted, valid_at, decode(ctx)))
+            ctx.set(dut.output.ready, 1)
+            await ctx.tick()
+            cycle += 1
+            ctx.set(dut.output.ready, 0)
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    return rows, idle
+    return rows, waiting
+
+
+def test_output_layout_fields_in_order():
+    p = HHIntParams()
+    layout = output_layout(p)
+    fields = [(name, f.offset, f.shape) for name, f in layout]
+    g = unsigned(p.gate_frac)
+    w = 1 + p.v_width
+    assert fields == [("spike", 0, unsigned(1)), ("v", 1, signed(p.v_width)), ("m", w, g),
+                      ("h", w + 16, g), ("n", w + 32, g), ("index", w + 48, unsigned(1)),
+                      ("last", w + 49, unsigned(1))]
+    dut = HHNeuron()
+    assert dut.current.payload.shape() == signed(16)
+    assert dut.output.payload.shape() == layout
 
 
 @pytest.mark.parametrize("mul_bits", [32, 4])
-def test_a_step_takes_cycles_per_step_and_enable_low_holds(mul_bits):
+def test_a_step_takes_cycles_per_step_and_back_pressure_holds(mul_bits):
     dut = HHNeuron(mul_bits=mul_bits)
     p = dut.p
+    cps = cycles_per_step(p)
     currents = [p.current_code(10.0)] * 6
-    rows, idle = _step_trace(dut, currents, idle_before=40)
-    # enable low: no step starts, outputs hold the reset state
+    rows, waiting = _step_trace(dut, currents, idle_before=40, stall=7)
     rest = p.initial_state()
-    assert all(d == 0 and v == rest.v[0] and m == rest.m[0] and s == 0 for d, v, m, s in idle)
-    cycles = [r[0] for r in rows]
-    assert cycles[0] == cycles_per_step(p)
-    assert np.all(np.diff(cycles) == cycles_per_step(p)) and dut.cycles_per_step == cycles[0]
+    rest_fields = {"spike": 0, "v": rest.v[0], "m": rest.m[0], "h": rest.h[0], "n": rest.n[0],
+                   "index": 0, "last": 1}
+    # nothing offered: ready to start, no output, the payload shows the rest state
+    for ready, valid, fields in waiting[:40]:
+        assert (ready, valid, fields) == (1, 0, rest_fields)
+    # an unread output holds, and no step starts meanwhile
+    stalls = waiting[40:]
+    assert len(stalls) == 7 * len(currents)
+    for t, (_, _, out) in enumerate(rows):
+        for ready, valid, fields in stalls[7 * t:7 * t + 7]:
+            assert (ready, valid, fields) == (0, 1, out)
     ref = hh_int_run(p, np.array(currents))
-    for t, row in enumerate(rows):
-        assert row[1:5] == (ref.v[t, 0], ref.m[t, 0], ref.h[t, 0], ref.n[t, 0])
+    for t, (accepted, valid_at, out) in enumerate(rows):
+        assert valid_at - accepted == cps == dut.cycles_per_step
+        if t:  # the next step is accepted the cycle after the output is read
+            assert accepted == rows[t - 1][1] + 7 + 1
+        assert (out["v"], out["m"], out["h"], out["n"], out["spike"]) == (
+            ref.v[t, 0], ref.m[t, 0], ref.h[t, 0], ref.n[t, 0], ref.spikes[t, 0])
+        assert (out["index"], out["last"]) == (0, 1)
+
+
+def test_back_to_back_steps_every_cycles_per_step():
+    """Current always offered, output always read: one step every cycles_per_step cycles."""
+    dut = HHNeuron()
+    cps = cycles_per_step(dut.p)
+    starts = []
+
+    async def bench(ctx):
+        ctx.set(dut.current.valid, 1)
+        ctx.set(dut.current.payload, dut.p.current_code(10.0))
+        ctx.set(dut.output.ready, 1)
+        for cycle in range(5 * cps + 1):
+            if ctx.get(dut.current.ready):
+                starts.append(cycle)
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert starts == [k * cps for k in range(6)]
 
 
 def test_cycle_counts_follow_the_operand_width():

@@ -39,7 +39,8 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
 
     Returns the testbench report (``updates`` = Euler steps checked, ``spikes``, ``mismatches``,
     ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``. ``options`` go into the
-    testbench configuration (``gap``, ``directed``, ``plant``, ``corrupt``, ``reset_rate``).
+    testbench configuration (``gap``, ``stall``, ``directed``, ``plant``, ``corrupt``,
+    ``reset_rate``).
     """
     from neurotile.testbench.hodgkin_huxley import run_amaranth
 
@@ -78,11 +79,14 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate hh``: directed and random currents, every Euler step checked."""
     p = int_params(params)
-    gap = params.get("gap", 0.1)
-    if not isinstance(gap, float) or not 0.0 <= gap < 1.0:
-        raise ValueError(f"gap must be a probability in [0, 1), not {gap}")
+    odds = {}
+    for name in ("gap", "stall"):
+        value = params.get(name, 0.1)
+        if not isinstance(value, float) or not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1), not {value}")
+        odds[name] = value
     run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
-    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, gap=gap)
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **odds)
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
@@ -134,8 +138,10 @@ BLOCK = Block(
     simulate=simulate,
     extras={"model": model},
     sim_params=(
-        Param("gap", float, 0.1, "probability that enable is low on a cycle (delays a step); "
-              "with --bulk, that a random enable-low wait follows a step"),
+        Param("gap", float, 0.1, "probability that no current is offered on a cycle; with "
+              "--bulk, also that a random idle wait follows a step"),
+        Param("stall", float, 0.1, "probability that the output is not read on a cycle "
+              "(back-pressure)"),
         Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
               "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
