@@ -160,6 +160,7 @@ class LIFIntParams:
                 raise TypeError(f"{name} must be an integer, not {value!r}")
             if not lo <= value <= hi:
                 raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
+            object.__setattr__(self, name, int(value))  # NumPy integers become Python ints
         # Run-time defaults that scale with the structure (set before they are checked).
         if self.threshold is None:
             object.__setattr__(self, "threshold", 1 << (self.width - 2))
@@ -176,6 +177,7 @@ class LIFIntParams:
         for name in ("threshold", "leak_shift", "beta_code", "refractory"):
             if not _is_int(getattr(self, name)):
                 raise TypeError(f"{name} must be an integer, not {getattr(self, name)!r}")
+            object.__setattr__(self, name, int(getattr(self, name)))
         if not 0 <= self.threshold <= self.mem_max:
             raise ValueError(
                 f"threshold {self.threshold} does not fit a {self.width}-bit membrane; "
@@ -240,12 +242,26 @@ class LIFIntParams:
     @classmethod
     def from_beta(cls, beta: float, **kwargs: object) -> LIFIntParams:
         """Multiply-mode parameters whose ``beta_code`` is ``beta`` rounded to ``beta_bits``."""
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool):
+        if not isinstance(beta, (int, float, np.integer, np.floating)) or isinstance(beta, bool):
             raise TypeError(f"beta must be a number, not {beta!r}")
+        beta = float(beta)
         if not 0.0 < beta < 1.0 or math.isnan(beta):
             raise ValueError(f"beta must be in the open interval (0, 1), not {beta}")
+        leak = kwargs.pop("leak", "multiply")
+        if leak != "multiply":
+            raise ValueError(f"beta selects the multiply leak; leak must be 'multiply', "
+                             f"not {leak!r}")
         bits = kwargs.get("beta_bits", cls.beta_bits)
-        code = int(round(beta * (1 << bits))) if _is_int(bits) else 0
+        if _is_int(bits) and 1 <= bits <= 16:
+            code = int(round(beta * (1 << bits)))
+            if not 1 <= code <= (1 << bits) - 1:
+                step = 1 / (1 << bits)
+                raise ValueError(
+                    f"beta {beta:g} rounds to {code}/2**{bits} with beta_bits {bits}, outside "
+                    f"(0, 1); with {bits} bits beta must lie in [{step / 2:.6g}, "
+                    f"{1 - step / 2:.6g}); give more beta_bits or another beta")
+        else:
+            code = 1  # beta_bits itself is refused below, with its own message
         return cls(leak="multiply", beta_code=code, **kwargs)  # type: ignore[arg-type]
 
     def with_runtime(self, **kwargs: int) -> LIFIntParams:
