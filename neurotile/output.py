@@ -170,6 +170,8 @@ def plan_writes(path: str | os.PathLike, files: Mapping[str, str | bytes], *, fo
                 plan.update.append(rel)
             else:
                 plan.foreign.append(rel)
+    for names in (plan.new, plan.update, plan.same, plan.foreign):
+        names.sort()
     if plan.foreign and not overwrite:
         raise UsageError(
             f"{len(plan.foreign)} file(s) in {path} were not written by neurotile or were edited "
