@@ -58,6 +58,14 @@ def flows(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def props(session: nox.Session) -> None:
+    """Property tests over every block's parameters, long profile (300 examples each)."""
+    _install(session)
+    session.run("pytest", "-q", "tests/test_props.py", *session.posargs,
+                env=_sim_env(session) | {"NEUROTILE_PROPS": "long"})
+
+
+@nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The main job: a TinyTapeout-ready LIF population, generated, verified and sized.
 

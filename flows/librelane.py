@@ -77,12 +77,13 @@ def librelane_config(*, top: str, verilog_files: Sequence[str] = ("dir::src/*.v"
 
 
 def write_librelane_project(design: str | Path, out_dir: str | Path, *, force: bool = False,
-                            clock_period_ns: float = 20.0, core_util_pct: float = 40.0,
-                            density_pct: float | None = None) -> Path:
+                            overwrite: bool = False, clock_period_ns: float = 20.0,
+                            core_util_pct: float = 40.0, density_pct: float | None = None) -> Path:
     """Write ``out_dir/config.json`` and ``out_dir/src/*.v`` for a design folder.
 
     ``design`` is what :func:`neurotile.flows.synth.load_design` accepts (a ``neurotile generate``
-    folder or a TinyTapeout project). Returns the path of ``config.json``.
+    folder or a TinyTapeout project). Returns the path of ``config.json``. ``force`` and
+    ``overwrite`` are those of :func:`neurotile.output.write_tree`.
 
     Raises
     ------
@@ -93,7 +94,7 @@ def write_librelane_project(design: str | Path, out_dir: str | Path, *, force: b
     from neurotile.output import check_output_dir, write_tree
 
     src = load_design(design)
-    check_output_dir(out_dir, force=force)
+    check_output_dir(out_dir, force=force or overwrite)
     names = [p.name for p in src.sources]
     if len(set(names)) != len(names):
         raise UsageError(f"{design}: two source files share a name; cannot flatten into src/")
@@ -105,5 +106,5 @@ def write_librelane_project(design: str | Path, out_dir: str | Path, *, force: b
         raise UsageError(str(exc)) from None
     files = {f"src/{p.name}": p.read_text() for p in src.sources}
     files["config.json"] = json.dumps(config, indent=2) + "\n"
-    out = write_tree(out_dir, files, force=force)
+    out = write_tree(out_dir, files, force=force, overwrite=overwrite)
     return out / "config.json"

@@ -176,6 +176,13 @@ def hh_float_run(
         RK4 step (ms); 0.01 by default.
     record_every : int
         Keep V every this many steps.
+
+    Raises
+    ------
+    ValueError
+        When the stimulus drives V so far that the rate functions overflow (a current far from
+        the physiological range, e.g. 1e9 or -30 uA/cm^2): the run stops rather than returning
+        meaningless numbers.
     """
     if not dt_ms > 0:
         raise ValueError(f"dt_ms must be positive, not {dt_ms}")
@@ -189,11 +196,18 @@ def hh_float_run(
     spikes: list[list[float]] = [[] for _ in range(neurons)]
     for k in range(steps):
         c = cur[k]
-        k1 = _derivs(y, c)
-        k2 = _derivs(y + 0.5 * dt_ms * k1, c)
-        k3 = _derivs(y + 0.5 * dt_ms * k2, c)
-        k4 = _derivs(y + dt_ms * k3, c)
-        y_new = y + dt_ms / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                k1 = _derivs(y, c)
+                k2 = _derivs(y + 0.5 * dt_ms * k1, c)
+                k3 = _derivs(y + 0.5 * dt_ms * k2, c)
+                k4 = _derivs(y + dt_ms * k3, c)
+                y_new = y + dt_ms / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        except FloatingPointError:
+            raise ValueError(
+                f"the stimulus drives the float model out of its numerical range at "
+                f"{k * dt_ms:g} ms (the rate functions overflow); give a current closer to "
+                f"0 uA/cm^2") from None
         crossed = (y[0] < SPIKE_THRESHOLD_MV) & (y_new[0] >= SPIKE_THRESHOLD_MV)
         for i in np.flatnonzero(crossed):
             frac = (SPIKE_THRESHOLD_MV - y[0, i]) / (y_new[0, i] - y[0, i])

@@ -219,16 +219,20 @@ class LIFIntParams(NeuronConfig):
         beta = as_float(beta, "beta")
         if not 0.0 < beta < 1.0:
             raise ValueError(f"beta must be in the open interval (0, 1), not {beta}")
-        if kwargs.get("leak", "multiply") != "multiply":
-            raise ValueError(f"beta sets a multiply leak; it cannot be used with "
-                             f"leak={kwargs['leak']!r}")
+        leak = kwargs.get("leak", "multiply")
+        if leak != "multiply":
+            raise ValueError(f"beta selects the multiply leak; leak must be 'multiply', "
+                             f"not {leak!r}")
         if kwargs.get("decay") is not None:
             raise TypeError("give beta or decay, not both")
         bits = as_int(kwargs.get("beta_bits", 8), "beta_bits")
         code = int(round(beta * (1 << bits)))
-        if not 1 <= code < (1 << bits):
-            raise ValueError(f"beta {beta:g} rounds to {code}/2**{bits}, outside (0, 1); "
-                             "use more beta_bits or another beta")
+        if 1 <= bits <= 16 and not 1 <= code < (1 << bits):
+            step = 1 / (1 << bits)
+            raise ValueError(
+                f"beta {beta:g} rounds to {code}/2**{bits} with beta_bits {bits}, outside "
+                f"(0, 1); with {bits} bits beta must lie in [{step / 2:.6g}, "
+                f"{1 - step / 2:.6g}); give more beta_bits or another beta")
         return cls(**(kwargs | {"leak": "multiply", "decay": code}))
 
     # The model ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Each subcommand is a module in :mod:`neurotile.commands` with a module-level
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,13 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "_run", None):
             parser.print_help()
             return 2
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return code
     except UsageError as exc:
         print(f"neurotile: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("neurotile: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``neurotile model ... | head``): stop quietly, as other tools
+        # do, and keep Python from reporting the failed flush of stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 
 if __name__ == "__main__":

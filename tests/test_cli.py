@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from neurotile.cli import main
+from neurotile.output import RECORD
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -23,7 +24,7 @@ def test_generate_writes_verilog_and_manifest(tmp_path):
     out = tmp_path / "lif"
     assert main(["generate", "lif", "--neurons", "16", "--decay", "2", "-o", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["lif_population_n16_w8.json", "lif_population_n16_w8.v"]
+    assert files == [RECORD, "lif_population_n16_w8.json", "lif_population_n16_w8.v"]
     manifest = json.loads((out / "lif_population_n16_w8.json").read_text())
     assert manifest["params"]["neurons"] == 16
     assert manifest["params"]["decay"] == 2

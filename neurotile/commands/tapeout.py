@@ -7,8 +7,19 @@ import argparse
 from pathlib import Path
 
 from neurotile.commands import Command, add_param
+from neurotile.commands.inputs import check_params, check_steps
 from neurotile.errors import UsageError
-from neurotile.output import check_output_dir, write_tree
+from neurotile.output import check_output_dir, remove_new_on_failure, write_tree
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """``--force`` and ``--overwrite``, the two ways of writing into a folder that has files."""
+    p.add_argument("--force", action="store_true",
+                   help="write into DIR even if it is not empty: files neurotile wrote there "
+                        "before and nobody edited are updated, all others are kept")
+    p.add_argument("--overwrite", action="store_true",
+                   help="like --force, and also replace files neurotile did not write or that "
+                        "were edited since (the refusal without it names them)")
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -22,9 +33,7 @@ def _add(parser: argparse.ArgumentParser) -> None:
             add_param(p, param)
         p.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="project folder to write")
-        p.add_argument("--force", action="store_true",
-                       help="write into DIR even if it is not empty (same-named files are "
-                            "replaced)")
+        add_output_options(p)
         p.add_argument("--work-dir", default=None, metavar="DIR",
                        help="where synthesis for the area estimate runs (not under /tmp; "
                             "default: build/tapeout, or ~/.cache/neurotile/tapeout when the "
@@ -39,17 +48,31 @@ def work_dir(args: argparse.Namespace) -> Path:
     return Path(args.work_dir) if args.work_dir else work_root() / "tapeout"
 
 
-def _run(args: argparse.Namespace) -> int:
+def project_params(args: argparse.Namespace) -> dict:
+    """The block and common parameters given on the command line, checked generically."""
     from neurotile.tapeout.adapters import COMMON_PARAMS
+
+    adapter = args._adapter
+    given = adapter.params + COMMON_PARAMS
+    check_params(args, given)
+    params = {p.name: getattr(args, p.name) for p in given
+              if getattr(args, p.name, None) is not None}
+    if params.get("steps") is not None:
+        check_steps(params["steps"], "--steps", adapter.defaults() | params)
+    return params
+
+
+def _run(args: argparse.Namespace) -> int:
     from neurotile.tapeout.check import check_project
     from neurotile.tapeout.project import generate, synth_estimator
 
     adapter = args._adapter
-    check_output_dir(args.output, force=args.force)
-    names = [p.name for p in adapter.params + COMMON_PARAMS]
-    params = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    project = generate(adapter, params, estimator=synth_estimator(work_dir(args)))
-    out = write_tree(args.output, project.files, force=args.force)
+    params = project_params(args)
+    check_output_dir(args.output, force=args.force or args.overwrite)
+    work = work_dir(args)
+    with remove_new_on_failure(work):  # a refused project leaves no synthesis behind
+        project = generate(adapter, params, estimator=synth_estimator(work))
+        out = write_tree(args.output, project.files, force=args.force, overwrite=args.overwrite)
     print(f"wrote TinyTapeout project {project.top} to {out}")
     print(project.report())
     problems = check_project(out)
