@@ -79,3 +79,48 @@ def test_bulk_catches_faulty_hardware(build_root):
                               build_dir=build_root / "lif" / "mutant", datapath=_OffByOneCompare)
     assert report["mismatches"] > 0
     assert "spike" in {m["field"] for m in report["first_mismatches"]}
+
+
+# -- the harness ----------------------------------------------------------------------------------
+
+def _lif_harness():
+    from neurotile.testbench.check import population_verilog
+    from neurotile.testbench.population_bulk import population_harness
+
+    verilog, top, ports = population_verilog(DEFAULT)
+    return verilog, population_harness(top, ports, 1000)
+
+
+def test_bulk_reexports_harness_and_records():
+    """The bulk module still serves every name of the harness and record modules."""
+    from neurotile.testbench import bulk, harness, records
+
+    for module in (harness, records):
+        for name in module.__all__:
+            assert getattr(bulk, name) is getattr(module, name), name
+
+
+def test_harness_action_layout():
+    """Control fields (``stream``, ``rst``, ``hold``) come first, then the plain inputs in order."""
+    from neurotile.testbench.bulk import HOLD_BITS
+
+    _, h = _lif_harness()
+    control = {"stream": (0, 1), "rst": (1, 1), "hold": (2, HOLD_BITS)}
+    assert list(h.action_fields)[:3] == list(control)
+    assert {k: h.action_fields[k] for k in control} == control
+    assert list(h.action_fields)[3:] == [p["name"] for p in h.inputs]
+    assert h.action_width == 2 + HOLD_BITS + sum(p["width"] for p in h.inputs)
+
+
+@pytest_sim
+@pytest.mark.parametrize("clock", ["internal", "external"])
+def test_harness_lint_clean(clock, tmp_path):
+    """``verilator --lint-only -Wall`` passes on the harness and its design with the design's
+    waivers (:data:`~neurotile.testbench.runner.LINT_WAIVERS`), self-clocked (Icarus) or clocked
+    from C++ (the Verilator build)."""
+    from neurotile.testbench.runner import lint
+
+    verilog, h = _lif_harness()
+    define = "`define NT_EXTERNAL_CLOCK\n" if clock == "external" else ""
+    result = lint(define + verilog + "\n" + h.verilog(), "nt_bulk", tmp_path)
+    assert result.returncode == 0, result.stderr
