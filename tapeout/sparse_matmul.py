@@ -26,7 +26,7 @@ from neurotile.tapeout.vectors import Script
 __all__ = ["ADAPTER", "sparse_regmap"]
 
 ADAPTER_ID = 0x53
-_STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width")
+_STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width", "banks")
 
 
 def _params(params: dict[str, Any]) -> SparseParams:
@@ -217,6 +217,8 @@ ADAPTER = TapeoutAdapter(
         Param("acc_width", int, 12, "signed accumulator bits"),
         Param("depth", int, 16, "non-zero weights the weight memory holds"),
         Param("act_width", int, 1, "activation bits per event (1: binary spikes)"),
+        Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous "
+              "one drains (more area)"),
     ),
     regmap=sparse_regmap,
     build_core=_build,

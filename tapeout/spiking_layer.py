@@ -30,7 +30,8 @@ __all__ = ["ADAPTER", "layer_regmap"]
 ADAPTER_ID = 0x59
 #: The neurons' structural parameters the layer passes on (the input width is ``acc_width``).
 _NEURON = tuple(p for p in LIFIntParams.PARAMS if p.name != "input_width")
-_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width") + tuple(
+_STRUCTURAL = ("inputs", "neurons", "weight_width", "acc_width", "depth", "act_width",
+               "banks") + tuple(
     p.name for p in _NEURON)
 _RUNTIME = tuple(s.name for s in LIFIntParams.SETTINGS)
 
@@ -198,6 +199,8 @@ ADAPTER = TapeoutAdapter(
         Param("acc_width", int, 8, "accumulator bits = neuron input bits"),
         Param("depth", int, 12, "non-zero weights the synapse memory holds"),
         Param("act_width", int, 1, "activation bits per event (1: binary spikes)"),
+        Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous "
+              "one drains (more area)"),
         *_NEURON,
         *(Param(st.name, int, None, f"{st.name.upper()} after reset: {st.help} "
                 "(default: derived)") for st in LIFIntParams.SETTINGS),
