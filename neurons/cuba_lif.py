@@ -228,6 +228,26 @@ class CubaLIFIntParams(NeuronConfig):
         _syn_decay_setting(),
         LIFIntParams.setting("refractory"),
     )
+    #: The float model's options: snnTorch ``Synaptic``'s (:class:`SynapticParams`), with its
+    #: defaults; ``alpha`` and ``beta`` default to the hardware's default leaks (``k = 3``).
+    FLOAT_PARAMS = (
+        Param("alpha", float, 0.875, "synaptic current decay per step (snnTorch alpha)",
+              low=0.0, high=1.0, metavar="A"),
+    ) + LIFIntParams.FLOAT_PARAMS
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """snnTorch ``Synaptic`` in float32 (:func:`synaptic_step`) from zero over ``currents``
+        (``[steps, neurons]``): ``spikes`` (bool), ``membrane`` and ``synaptic`` (float32)."""
+        p = SynapticParams(**options)
+        x = np.asarray(currents, np.float32)
+        syn = mem = np.zeros(x.shape[1:], np.float32)
+        out = {"spikes": np.empty(x.shape, bool), "membrane": np.empty(x.shape, np.float32),
+               "synaptic": np.empty(x.shape, np.float32)}
+        for t in range(x.shape[0]):
+            syn, mem, out["spikes"][t] = synaptic_step(syn, mem, x[t], p)
+            out["membrane"][t], out["synaptic"][t] = mem, syn
+        return out
 
     def check(self) -> None:
         if self.reset == "none" and self.refractory_width:

@@ -23,10 +23,14 @@ crossing of ``SPIKE_THRESHOLD_MV``: the step at whose end ``V >= 0`` after ``V <
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, ClassVar
 
 import numpy as np
+
+from neurotile.neurons.spec import Field, NeuronConfig, Param
 
 __all__ = [
     "HH",
@@ -45,6 +49,8 @@ __all__ = [
     "CURRENT_WIDTH",
     "TABLE_V_MIN",
     "TABLE_V_MAX",
+    "HHConfig",
+    "MODEL",
 ]
 
 #: Spike detection: upward crossing of this membrane potential (mV).
@@ -529,3 +535,85 @@ def hh_int_run(
         spikes[t] = s
     times = [list((np.flatnonzero(spikes[:, i]) + 1) * p.dt_ms) for i in range(neurons)]
     return IntRun(out["v"], out["m"], out["h"], out["n"], spikes, state, times)
+
+
+# -- the declaration ---------------------------------------------------------------------------
+
+class HHConfig(NeuronConfig):
+    """The Hodgkin-Huxley neuron as a :class:`~neurotile.neurons.spec.NeuronConfig`.
+
+    The structural parameters are :class:`HHIntParams`' (plus ``neurons``); there are no
+    run-time settings. :meth:`step` is :func:`hh_int_step`; the float model is
+    :func:`hh_float_run` (RK4 at :data:`FLOAT_DT_MS`). Input: the stimulus port, signed
+    ``CURRENT_WIDTH`` bits with ``CURRENT_FRAC`` fraction bits of uA/cm^2. Outputs: ``spike``
+    (an upward crossing of 0 mV) and ``v`` (the code of V, ``v_frac`` fraction bits of mV).
+    The hardware block itself is :mod:`neurotile.blocks.hh` (one neuron, its own runner).
+    """
+
+    NAME = "hh"
+    TITLE = "Hodgkin-Huxley"
+    PARAMS = (
+        Param("v_frac", int, 10, "fraction bits of V (mV); V is 8 + v_frac bits", low=8,
+              high=16),
+        Param("gate_frac", int, 16, "fraction bits of gates m, h, n and rate tables", low=8,
+              high=20),
+        Param("dt_us", int, 25, "forward-Euler step in microseconds (gate-stable)", low=1,
+              high=100),
+        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits", low=-1,
+              high=3),
+        Param("mul_bits", int, 4, "multiplier bits per cycle (hardware only)", low=1, high=32),
+    )
+    DT_MS = FLOAT_DT_MS
+    INPUT_UNIT = "uA/cm^2"
+    OUTPUT_NAMES: ClassVar[Mapping[str, str]] = {"spike": "spikes", "v": "membrane"}
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """:func:`hh_float_run` from rest: ``spikes`` (a crossing of 0 mV in the step),
+        ``membrane`` (V in mV after each step) and the interpolated ``spike_times_ms``."""
+        x = np.asarray(currents, np.float64)
+        run = hh_float_run(x, x.shape[0] * cls.DT_MS, dt_ms=cls.DT_MS)
+        v = run.v
+        spikes = (v[:-1] < SPIKE_THRESHOLD_MV) & (v[1:] >= SPIKE_THRESHOLD_MV)
+        return {"spikes": spikes, "membrane": v[1:], "spike_times_ms": run.spike_times}
+
+    @cached_property
+    def int_params(self) -> HHIntParams:
+        """The structure as :class:`HHIntParams`."""
+        return HHIntParams(**{p.name: getattr(self, p.name) for p in self.PARAMS})
+
+    def check(self) -> None:
+        self.int_params  # noqa: B018  (its own checks: the gates' Euler stability)
+
+    def step_ms(self) -> float:
+        return self.int_params.dt_ms
+
+    def input_lsb(self) -> float:
+        return 2.0 ** -CURRENT_FRAC
+
+    def input_field(self) -> Field:
+        return Field("current", CURRENT_WIDTH, True)
+
+    def state_fields(self) -> tuple[Field, ...]:
+        p = self.int_params
+        return (Field("v", p.v_width, True, "membrane potential V"),
+                *(Field(g, p.gate_frac, False, f"gate {g}") for g in GATES))
+
+    def output_fields(self) -> tuple[Field, ...]:
+        return (Field("spike", 1, False, "V crossed 0 mV upwards"),
+                Field("v", self.int_params.v_width, True, "V after the step"))
+
+    def reset_state(self) -> dict[str, int]:
+        """Rest: V = -65 mV, the gates at their steady state (:meth:`HHIntParams.initial_state`)."""
+        s = self.int_params.initial_state(1)
+        return {k: int(getattr(s, k)[0]) for k in ("v", *GATES)}
+
+    def step(self, state: Mapping[str, np.ndarray], current: np.ndarray,
+             settings: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        new, spikes = hh_int_step(HHIntState(*(state[k] for k in ("v", *GATES))), current,
+                                  self.int_params)
+        return ({"v": new.v, "m": new.m, "h": new.h, "n": new.n},
+                {"spike": spikes, "v": new.v})
+
+
+MODEL = HHConfig

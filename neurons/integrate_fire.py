@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Integrate-and-fire (NIR ``IF``; snnTorch ``Leaky`` with ``beta = 1``) reference models.
 
-* Float models: :func:`leaky_f32_step` reproduces snnTorch's ``Leaky`` in float32 operation for
-  operation (every reset mechanism, with and without ``reset_delay``), so its ``beta = 1`` case
-  (:func:`if_step`) is snnTorch's integrate-and-fire bit for bit; :func:`nir_if_step` is forward
-  Euler of NIR's ``IF``, ``dv/dt = r I``, spike when ``v > v_threshold``, then ``v = v_reset``.
+* Float models: :func:`leaky_f32_step` (defined in :mod:`neurotile.neurons.lif`) reproduces
+  snnTorch's ``Leaky`` in float32 operation for operation (every reset mechanism, with and
+  without ``reset_delay``), so its ``beta = 1`` case (:func:`if_step`) is snnTorch's
+  integrate-and-fire bit for bit; :func:`nir_if_step` is forward Euler of NIR's ``IF``,
+  ``dv/dt = r I``, spike when ``v > v_threshold``, then ``v = v_reset``.
 * The integer model of :class:`neurotile.rtl.integrate_fire.IFDatapath`, :class:`IFIntParams`:
   the LIF population's arithmetic (:class:`neurotile.neurons.lif.LIFIntParams`) without a leak.
 
@@ -30,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from neurotile.neurons.lif import LeakyParams, LIFIntParams
+# leaky_f32_step lives in neurotile.neurons.lif; it is imported from here too.
+from neurotile.neurons.lif import LeakyParams, LIFIntParams, leaky_f32_step, leaky_run
 from neurotile.neurons.spec import Field, NeuronConfig
 
 __all__ = ["leaky_f32_step", "IFParams", "if_step", "NIRIFParams", "nir_if_step", "IFIntParams",
@@ -38,49 +40,6 @@ __all__ = ["leaky_f32_step", "IFParams", "if_step", "NIRIFParams", "nir_if_step"
 
 
 # -- float models ------------------------------------------------------------------------------
-
-def _heaviside(x: np.ndarray) -> np.ndarray:
-    """snnTorch's forward spike function: 1.0 where ``x > 0`` (float32)."""
-    return (x > 0).astype(np.float32)
-
-
-def leaky_f32_step(mem: np.ndarray, current: np.ndarray,
-                   p: LeakyParams) -> tuple[np.ndarray, np.ndarray]:
-    """Advance snnTorch ``Leaky`` by one step in float32, as snnTorch orders its operations.
-
-    Parameters
-    ----------
-    mem : ndarray
-        The stored membrane (any shape; computed in float32).
-    current : ndarray
-        Input current of the step, same shape.
-    p : LeakyParams
-        ``beta``, ``threshold``, ``reset``, ``reset_delay`` (snnTorch's names and defaults).
-
-    Returns
-    -------
-    mem, spikes : ndarray
-        The new membrane (float32) and the spikes (bool).
-    """
-    u = np.asarray(mem, np.float32)
-    x = np.asarray(current, np.float32)
-    beta, th = np.float32(p.beta), np.float32(p.threshold)
-    r = _heaviside(u - th)
-    if p.reset == "subtract":
-        v = (beta * u + x) - r * th
-    elif p.reset == "zero":
-        v = beta * ((np.float32(1) - r) * u) + x
-    else:
-        v = beta * u + x
-    s = _heaviside(v - th)
-    if not p.reset_delay:
-        undo = s - r
-        if p.reset == "subtract":
-            v = v - undo * th
-        elif p.reset == "zero":
-            v = v - undo * v
-    return v, s > 0
-
 
 @dataclass(frozen=True)
 class IFParams:
@@ -168,6 +127,13 @@ class IFIntParams(NeuronConfig):
     TITLE = "integrate-and-fire"
     PARAMS = tuple(_lif_param(n) for n in ("width", "input_width", "reset", "reset_delay"))
     SETTINGS = (LIFIntParams.setting("threshold"),)
+    #: The float model's options: snnTorch ``Leaky(beta=1)``'s (:class:`IFParams`).
+    FLOAT_PARAMS = tuple(p for p in LIFIntParams.FLOAT_PARAMS if p.name != "beta")
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """snnTorch ``Leaky(beta=1)`` in float32 (:func:`if_step`); ``spikes``, ``membrane``."""
+        return leaky_run(currents, IFParams(**options).leaky)
 
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:

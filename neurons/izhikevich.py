@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -267,6 +267,50 @@ class IzhikevichIntParams(NeuronConfig):
                 field=lambda c: Field("d", c.u_width, True),
                 default=lambda c: _code(PRESETS["rs"].d, c.u_frac), unit="2^-u_frac mV"),
     )
+
+    # The float model (``neurotile model izhikevich --float``) ---------------------------------
+    #: Options: a firing pattern (its ``a, b, c, d``), each of which ``--a`` ... ``--d`` may
+    #: override, in the units of :class:`IzhikevichParams`.
+    FLOAT_PARAMS = (
+        Param("pattern", str, "rs", "firing pattern whose a, b, c, d the float model takes "
+              "(Izhikevich 2003, Fig. 2)", choices=tuple(PATTERNS)),
+        Param("a", float, None, "recovery rate a (1/ms; default: the pattern's)"),
+        Param("b", float, None, "sensitivity b of u to v (default: the pattern's)"),
+        Param("c", float, None, "v after a spike (mV; default: the pattern's)"),
+        Param("d", float, None, "increment of u after a spike (mV; default: the pattern's)"),
+    )
+    #: The float model's step: the default structure's ``dt`` (``dt_shift = 1``).
+    DT_MS = 0.5
+    INPUT_UNIT = "mV/ms"
+    OUTPUT_NAMES: ClassVar[Mapping[str, str]] = {"spike": "spikes", "v": "membrane"}
+
+    @classmethod
+    def float_options(cls, **options: Any) -> dict[str, Any]:
+        """The options with ``a, b, c, d`` taken from ``pattern`` where not given."""
+        out = super().float_options(**options)
+        preset = PRESETS[out["pattern"]]
+        for name in "abcd":
+            if out[name] is None:
+                out[name] = getattr(preset, name)
+        return out
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """:func:`izhikevich_float_run` (the hardware's Euler scheme, ``dt = DT_MS``) of each
+        neuron: ``spikes`` and ``membrane`` (``v`` in mV, after any reset) per step."""
+        p = IzhikevichParams(*(options[k] for k in "abcd"))
+        x = np.asarray(currents, np.float64)
+        out = {"spikes": np.empty(x.shape, bool), "membrane": np.empty(x.shape)}
+        for i in range(x.shape[1]):
+            run = izhikevich_float_run(p, x[:, i], dt_ms=cls.DT_MS)
+            out["spikes"][:, i], out["membrane"][:, i] = run.spikes, run.v
+        return out
+
+    def step_ms(self) -> float:
+        return self.dt_ms
+
+    def input_lsb(self) -> float:
+        return 2.0 ** -self.input_frac
 
     def check(self) -> None:
         if self.v_width - self.v_frac < 8:

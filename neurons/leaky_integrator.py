@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from neurotile.neurons.integrate_fire import leaky_f32_step
-from neurotile.neurons.lif import LeakyParams, LIFIntParams, NIRLIFParams, nir_lif_step
+from neurotile.neurons.lif import (LeakyParams, LIFIntParams, NIRLIFParams, leaky_run,
+                                   nir_lif_step)
 from neurotile.neurons.spec import Field, NeuronConfig, Param, Setting
 
 __all__ = ["li_step", "NIRLIParams", "nir_li_step", "NIRIParams", "nir_i_step", "LIIntParams",
@@ -139,6 +140,16 @@ class LIIntParams(NeuronConfig):
         LIFIntParams.PARAMS[3],  # beta_bits
     )
     SETTINGS = (decay_setting(when=lambda c: c.leak != "none"),)
+    #: The float model's options: snnTorch's readout ``Leaky(beta, reset_mechanism="none")``
+    #: (:func:`li_step`; ``beta = 1`` is the integrator), ``beta`` defaulting to the
+    #: hardware's default leak (``k = 3``).
+    FLOAT_PARAMS = (next(p for p in LIFIntParams.FLOAT_PARAMS if p.name == "beta"),)
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """:func:`li_step` from zero over ``currents``; the ``membrane`` (float32) per step."""
+        out = leaky_run(currents, LeakyParams(beta=options["beta"], reset="none"))
+        return {"membrane": out["membrane"]}
 
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:

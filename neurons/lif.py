@@ -25,6 +25,8 @@ from neurotile.neurons.spec import (Field, NeuronConfig, Param, Setting, as_floa
 __all__ = [
     "LeakyParams",
     "leaky_step",
+    "leaky_f32_step",
+    "leaky_run",
     "NIRLIFParams",
     "nir_lif_step",
     "LIFIntParams",
@@ -79,6 +81,68 @@ def leaky_step(mem: np.ndarray, current: np.ndarray, p: LeakyParams) -> tuple[np
     if not p.reset_delay and p.reset != "none":
         new = np.where(spikes, new - p.threshold if p.reset == "subtract" else 0.0, new)
     return new, spikes
+
+
+def _heaviside(x: np.ndarray) -> np.ndarray:
+    """snnTorch's forward spike function: 1.0 where ``x > 0`` (float32)."""
+    return (x > 0).astype(np.float32)
+
+
+def leaky_f32_step(mem: np.ndarray, current: np.ndarray,
+                   p: LeakyParams) -> tuple[np.ndarray, np.ndarray]:
+    """Advance snnTorch ``Leaky`` by one step in float32, as snnTorch orders its operations.
+
+    ``R = H(U - theta)`` from the stored membrane, always; subtract: ``V = (beta U + I) -
+    R theta``; zero: ``V = beta ((1 - R) U) + I``; none: ``V = beta U + I``; ``S = H(V -
+    theta)``; with ``reset_delay=False`` snnTorch cancels the delayed reset and applies the
+    new one: subtract ``U' = V - (S - R) theta``, zero ``U' = V - (S - R) V``
+    (:mod:`neurotile.neurons.integrate_fire` explains where that differs from
+    :func:`leaky_step`).
+
+    Parameters
+    ----------
+    mem : ndarray
+        The stored membrane (any shape; computed in float32).
+    current : ndarray
+        Input current of the step, same shape.
+    p : LeakyParams
+        ``beta``, ``threshold``, ``reset``, ``reset_delay`` (snnTorch's names and defaults).
+
+    Returns
+    -------
+    mem, spikes : ndarray
+        The new membrane (float32) and the spikes (bool).
+    """
+    u = np.asarray(mem, np.float32)
+    x = np.asarray(current, np.float32)
+    beta, th = np.float32(p.beta), np.float32(p.threshold)
+    r = _heaviside(u - th)
+    if p.reset == "subtract":
+        v = (beta * u + x) - r * th
+    elif p.reset == "zero":
+        v = beta * ((np.float32(1) - r) * u) + x
+    else:
+        v = beta * u + x
+    s = _heaviside(v - th)
+    if not p.reset_delay:
+        undo = s - r
+        if p.reset == "subtract":
+            v = v - undo * th
+        elif p.reset == "zero":
+            v = v - undo * v
+    return v, s > 0
+
+
+def leaky_run(currents: np.ndarray, p: LeakyParams) -> dict[str, np.ndarray]:
+    """Run snnTorch ``Leaky`` (:func:`leaky_f32_step`) from zero over ``currents``
+    (``[steps, neurons]``); return ``spikes`` (bool) and ``membrane`` (float32) per step."""
+    x = np.asarray(currents, np.float32)
+    mem = np.zeros(x.shape[1:], np.float32)
+    out = {"spikes": np.empty(x.shape, bool), "membrane": np.empty(x.shape, np.float32)}
+    for t in range(x.shape[0]):
+        mem, out["spikes"][t] = leaky_f32_step(mem, x[t], p)
+        out["membrane"][t] = mem
+    return out
 
 
 @dataclass(frozen=True)
@@ -169,6 +233,24 @@ class LIFIntParams(NeuronConfig):
                 default=lambda c: 0, when=lambda c: c.refractory_width > 0, unit="steps",
                 explain=lambda c: f"for a {c.refractory_width}-bit counter"),
     )
+
+    #: The float model's options (``neurotile model lif --float``): snnTorch ``Leaky``'s, with
+    #: its defaults; ``beta`` defaults to the hardware's default leak (``k = 3``).
+    FLOAT_PARAMS = (
+        Param("beta", float, 0.875, "membrane decay per step (snnTorch beta)", low=0.0,
+              high=1.0, metavar="B"),
+        Param("threshold", float, 1.0, "firing threshold (membrane units)", metavar="TH"),
+        Param("reset", str, "subtract", "reset after a spike (snnTorch reset_mechanism)",
+              choices=("subtract", "zero", "none")),
+        Param("reset_delay", bool, True, "apply the reset on the step after the spike "
+              "(snnTorch reset_delay)"),
+    )
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """snnTorch ``Leaky`` in float32 (:func:`leaky_run`); ``options`` as
+        :data:`FLOAT_PARAMS`."""
+        return leaky_run(currents, LeakyParams(**options))
 
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:

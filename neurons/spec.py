@@ -14,6 +14,8 @@ single source of truth for the model:
   each neuron reports per step and of the input current, as :class:`Field` (width, sign).
 * :meth:`~NeuronConfig.step`: the integer model, bit-exact with the hardware, vectorised over
   neurons.
+* :attr:`~NeuronConfig.FLOAT_PARAMS` and :meth:`~NeuronConfig.float_run` (with ``DT_MS`` for a
+  time-based model): the float model in its library's conventions, for ``neurotile model``.
 
 Validation, defaults, command-line options, register maps, bulk-record offsets and checker
 decoding are all derived from these; nothing else lists a model's parameters.
@@ -385,6 +387,54 @@ class NeuronConfig:
         """
         raise NotImplementedError
 
+    # The float model (``neurotile model BLOCK --float``) --------------------------------------
+    #: Options of the float model, in its library's conventions (snnTorch's ``beta``,
+    #: ``threshold``, ...); they become ``neurotile model`` options. Empty: no float model.
+    FLOAT_PARAMS: ClassVar[tuple[Param, ...]] = ()
+    #: Step of the float model in ms for a time-based model (its equations have a time
+    #: constant); ``None`` for a step model, whose runs are counted in steps.
+    DT_MS: ClassVar[float | None] = None
+    #: Unit of the input current of both models ("" for the membrane units of a step model).
+    INPUT_UNIT: ClassVar[str] = ""
+    #: Names the output fields of the integer model take in ``neurotile model`` (the float
+    #: model's keys): ``spikes``, ``membrane``, ``synaptic``; unlisted fields keep their name.
+    OUTPUT_NAMES: ClassVar[Mapping[str, str]] = {"spike": "spikes"}
+
+    @classmethod
+    def float_options(cls, **options: Any) -> dict[str, Any]:
+        """``options`` of :attr:`FLOAT_PARAMS` validated, with the defaults of the missing ones.
+
+        A model whose options depend on each other (a preset naming the others) completes them
+        here. Unknown names raise ``TypeError``; bad values ``TypeError``/``ValueError``.
+        """
+        known = {p.name: p for p in cls.FLOAT_PARAMS}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise TypeError(f"unknown option(s) {', '.join(unknown)} of the {cls.NAME} float "
+                            f"model; allowed: {', '.join(known) or 'none'}")
+        return {name: p.default if options.get(name) is None else p.check(options[name])
+                for name, p in known.items()}
+
+    @classmethod
+    def float_run(cls, currents: np.ndarray, **options: Any) -> dict[str, np.ndarray]:
+        """Run the float model from rest over ``currents`` (float, ``[steps, neurons]``).
+
+        ``options`` are complete (:meth:`float_options`). Returns arrays of shape
+        ``[steps, neurons]`` under the names of :attr:`OUTPUT_NAMES` (``spikes`` as bool,
+        ``membrane``...), each the value after the step; a time-based model may add
+        ``spike_times_ms``, a list of spike times per neuron finer than a step.
+        """
+        raise NotImplementedError(f"{cls.NAME} has no float model")
+
+    def step_ms(self) -> float | None:
+        """The time one step of the integer model stands for (ms); ``None`` for step models."""
+        return self.DT_MS
+
+    def input_lsb(self) -> float:
+        """What one unit of the integer input stands for, in :attr:`INPUT_UNIT` (1 by default):
+        a float current ``x`` is the code ``round(x / input_lsb())``."""
+        return 1.0
+
     # Stimulus hooks for the checkers ----------------------------------------------------------
     def directed(self, rng: np.random.Generator) -> list[dict[str, Any]]:
         """Directed episodes for the checkers: ``{"current": [steps, neurons], settings...,
@@ -392,13 +442,20 @@ class NeuronConfig:
         return []
 
     def random_settings(self, rng: np.random.Generator) -> dict[str, int]:
-        """Run-time settings for a random episode: each uniform in its legal range, or the
-        configured value, by a coin toss."""
+        """Run-time settings for a random episode: each setting, by a draw, uniform over its
+        legal range (a quarter of episodes), over everything its port can carry (a quarter:
+        the hardware must match the model there too) or the configured value."""
         out = {s.name: self._values[s.name] for s in self.SETTINGS}
         for s in self.present_settings():
-            lo, hi = s.bounds(self)
-            out[s.name] = int(rng.integers(lo, hi + 1)) if rng.random() < 0.5 else \
-                self._values[s.name]
+            draw = rng.random()
+            if draw < 0.25:
+                lo, hi = s.bounds(self)
+            elif draw < 0.5:
+                f = s.field(self)
+                lo, hi = f.lo, f.hi
+            else:
+                continue
+            out[s.name] = int(rng.integers(lo, hi + 1))
         return out
 
 

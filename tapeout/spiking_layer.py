@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from dataclasses import replace
 
 from amaranth.hdl import Module, Signal
 

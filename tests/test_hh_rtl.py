@@ -238,12 +238,12 @@ def test_model_command_json():
     out = _cli("model", "hh", "--current", "10", "--duration-ms", "40", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["model"] == "fixed" and len(data["spike_times_ms"]) == 3
+    assert data["model"] == "fixed" and len(data["spike_times_ms"][0]) == 3
     assert data["params"]["dt_us"] == 25 and data["params"]["current_code"] == 2560
     fl = json.loads(_cli("model", "hh", "--current", "10", "--duration-ms", "40", "--float",
                          "--json").stdout)
-    assert fl["model"] == "float" and len(fl["spike_times_ms"]) == 3
-    assert max(abs(a - b) for a, b in zip(fl["spike_times_ms"], data["spike_times_ms"])) < 0.5
+    assert fl["model"] == "float" and len(fl["spike_times_ms"][0]) == 3
+    assert max(abs(a - b) for a, b in zip(fl["spike_times_ms"][0], data["spike_times_ms"][0])) < 0.5
     bad = _cli("model", "hh", "--current", "500", "--duration-ms", "5")
     assert bad.returncode == 2
     assert bad.stderr.startswith("neurotile: error: hh: current 500.0 uA/cm^2 is outside")

@@ -9,7 +9,7 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "model"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
@@ -97,33 +97,6 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
                       report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
 
 
-def model(params: dict[str, Any], *, kind: str, current: float,
-          duration_ms: float) -> dict[str, Any]:
-    """``neurotile model hh``: spike times of the float (RK4) or fixed (integer) model from rest.
-
-    The float model ignores the hardware parameters; the fixed model rounds ``current`` to the
-    stimulus port's 1/256 uA/cm^2 and runs ``round(duration_ms / dt)`` Euler steps.
-    """
-    from neurotile.neurons.hodgkin_huxley import FLOAT_DT_MS, hh_float_run, hh_int_run
-
-    if kind == "float":
-        run = hh_float_run(float(current), float(duration_ms))
-        return {"spike_times_ms": [round(t, 6) for t in run.spike_times[0]], "model": "float",
-                "params": {"current": current, "duration_ms": duration_ms,
-                           "method": "rk4", "dt_ms": FLOAT_DT_MS}}
-    if kind != "fixed":
-        raise ValueError(f"model kind must be 'float' or 'fixed', not {kind!r}")
-    p = int_params(params)
-    code = p.current_code(current)
-    steps = int(round(duration_ms * 1000 / p.dt_us))
-    if steps < 1:
-        raise ValueError(f"duration {duration_ms} ms is shorter than one step of {p.dt_us} us")
-    run = hh_int_run(p, code, steps)
-    return {"spike_times_ms": [round(t, 6) for t in run.spike_times[0]], "model": "fixed",
-            "params": {"current": current, "current_code": code, "duration_ms": duration_ms,
-                       "steps": steps, **p.structural()}}
-
-
 BLOCK = Block(
     name="hh",
     summary="Hodgkin-Huxley neuron: rate tables, forward Euler on one shared multiplier",
@@ -136,7 +109,6 @@ BLOCK = Block(
     ),
     build=_build,
     simulate=simulate,
-    extras={"model": model},
     sim_params=(
         Param("gap", float, 0.1, "probability that no current is offered on a cycle; with "
               "--bulk, also that a random idle wait follows a step"),
