@@ -39,6 +39,15 @@ _CTRL_RST = "rst"
 _CTRL_SETTLE = "settle"
 
 
+#: Identifiers the harness declares itself; a design port may not take one of them.
+HARNESS_NAMES = frozenset({
+    "actions", "act", "actions_file", "out_file", "n_actions", "pc", "fd", "gap", "stall",
+    "drain", "quiet", "cnt", "phase", "capture_on", "records", "cycles", "max_cycles", "rnd",
+    "seed", "xorshift", "y", "start_action", "next_action", "nt_a", "dut", "AW", "MAXA",
+    "nt_bulk",
+})
+
+
 @dataclass(frozen=True)
 class Capture:
     """Record ``ports`` (LSB first) on every cycle ``strobe`` is true.
@@ -83,6 +92,10 @@ class BulkHarness:
 
     def __post_init__(self) -> None:
         names = {p["name"]: p for p in self.ports}
+        clash = sorted(set(names) & HARNESS_NAMES)
+        if clash:
+            raise ValueError(f"design ports {', '.join(clash)} clash with names of the bulk "
+                             "harness; rename them")
         self.in_streams = [n[:-7] for n, p in names.items()
                            if n.endswith("__valid") and p["direction"] == "input"]
         self.out_streams = [n[:-7] for n, p in names.items()
@@ -236,10 +249,10 @@ class BulkHarness:
             after_drain = [
                 "        else if (quiet >= drain) begin rst <= 1'b1; cnt <= 2; phase <= 3; end"]
 
-        apply = [f"      {p['name']} <= a{rng(*af[p['name']])};" for p in self.inputs]
+        apply = [f"      {p['name']} <= nt_a{rng(*af[p['name']])};" for p in self.inputs]
         offer = []
         for i, s in enumerate(self.in_streams, start=1):
-            offer.append(f"      {s}__valid <= (a{rng(*af['stream'])} == {i}) && "
+            offer.append(f"      {s}__valid <= (nt_a{rng(*af['stream'])} == {i}) && "
                          f"(rnd[{(8 * (i - 1)) % 32 + 7}:{(8 * (i - 1)) % 32}] >= gap);")
         lines += [
             "  function [31:0] xorshift(input [31:0] x);",
@@ -251,12 +264,12 @@ class BulkHarness:
             "    end",
             "  endfunction",
             "",
-            "  task automatic start_action(input [AW-1:0] a);",
+            "  task automatic start_action(input [AW-1:0] nt_a);",
             "    begin",
-            "      act <= a;",
+            "      act <= nt_a;",
             *apply,
             *offer,
-            f"      cnt <= a{rng(*af['hold'])};",
+            f"      cnt <= nt_a{rng(*af['hold'])};",
             "      phase <= 1;",
             "    end",
             "  endtask",

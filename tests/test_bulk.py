@@ -124,3 +124,15 @@ def test_harness_lint_clean(clock, tmp_path):
     define = "`define NT_EXTERNAL_CLOCK\n" if clock == "external" else ""
     result = lint(define + verilog + "\n" + h.verilog(), "nt_bulk", tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_harness_refuses_ports_named_like_its_own_variables():
+    """A design port called like a harness variable (a neuron setting ``seed``, say) would be
+    shadowed inside the harness and never driven: refused with the names."""
+    from neurotile.testbench.harness import BulkHarness
+
+    ports = [{"name": n, "direction": "input", "width": 4, "signed": False}
+             for n in ("seed", "gap", "threshold")]
+    with pytest.raises(ValueError, match=r"^design ports gap, seed clash with names of the bulk "
+                                         r"harness; rename them$"):
+        BulkHarness("top", ports, [])
