@@ -143,9 +143,9 @@ def test_simulators_bit_exact_on_both_paths(model, sim, build_root):
     config, verilog, top, ports = _design(model)
     run = dict(sim=sim, seed=7, build_dir=build_root / "population" / model, verilog=verilog,
                top=top, ports=ports)
-    bulk = check_population(config, steps=1500, **run)
+    bulk = check_population(config, steps=800, **run)
     assert bulk["passed"], bulk["first_mismatches"][:3]
-    assert bulk["updates"] >= 8 * 1400
+    assert bulk["updates"] >= 8 * 700
     cycle = check_population(config, steps=150, bulk=False, **run)
     assert cycle["passed"], f"see {cycle.get('run_dir')}"
     planted = check_population(config, steps=150, plant=[120, 5], **run)
@@ -170,3 +170,28 @@ def test_verilator_lint_clean(model, tmp_path):
     _, verilog, top, _ = _design(model)
     result = lint(verilog, top, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+# -- gate level ---------------------------------------------------------------------------------
+
+@pytest.mark.flows
+@pytest.mark.parametrize("model", MODELS)
+def test_gate_level_netlist_is_bit_exact(model, build_root):
+    """Every model's population, synthesised to Sky130 cells, passes the RTL's checker on the
+    cell models (power pins, TinyTapeout's defines), and a planted error is reported there."""
+    from neurotile.flows.gl_population import run_gate_level
+    from neurotile.flows.synth import synthesize
+
+    config = models()[model](neurons=3)
+    verilog, top, _ = population_verilog(config)
+    work = build_root / "population-gl" / model
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / f"{top}.v"
+    src.write_text(verilog)
+    netlist = synthesize([src], top=top, work_dir=work / "synth").netlist
+    run = dict(top=top, config=config, steps=60, seed=5, build_dir=work / "gl")
+    report = run_gate_level(netlist, **run)
+    assert report["passed"], f"see {report['run_dir']}"
+    assert report["updates"] > 120 and report["mismatches"] == 0
+    planted = run_gate_level(netlist, **run, plant=[40, 1])
+    assert planted["passed"] and planted["mismatches"] == 1
