@@ -241,7 +241,7 @@ def test_bad_input_is_one_line(tmp_path, capsys):
         "least one step and one neuron",
         ("lif", "--input", p["nan"], "--float"): f"--input {p['nan']} holds nan at step 1, "
         "neuron 0: currents must be finite numbers",
-        ("lif", "--input", p["big"]): f"lif: current 127.6 (--input step 0, neuron 1) is "
+        ("lif", "--input", p["big"]): "lif: current 127.6 (--input step 0, neuron 1) is "
         "outside the 8-bit input's range -128..127 (the fixed model rounds currents to "
         "integers)",
         ("izhikevich", "--current", "40", "--steps", "3"): "izhikevich: current 40.0 mV/ms is "
