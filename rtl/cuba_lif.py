@@ -8,17 +8,16 @@ this module is its hardware and is checked against it bit for bit.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux
-from amaranth.lib import wiring
 
 from neurotile.neurons.cuba_lif import CubaLIFIntParams
 from neurotile.rtl.leaky_integrator import LIDatapath
 from neurotile.rtl.lif import LIFDatapath
-from neurotile.rtl.population import datapath_signature
+from neurotile.rtl.population import Datapath
 
 __all__ = ["CubaLIFDatapath", "DATAPATH"]
 
 
-class CubaLIFDatapath(wiring.Component):
+class CubaLIFDatapath(Datapath):
     """The combinational current-based LIF update, shared by every neuron of a population.
 
     Two stages, each an existing datapath: the synaptic current is a leaky integrator
@@ -52,11 +51,6 @@ class CubaLIFDatapath(wiring.Component):
 
     MODEL = CubaLIFIntParams
 
-    def __init__(self, config: CubaLIFIntParams) -> None:
-        if not isinstance(config, CubaLIFIntParams):
-            raise TypeError(f"config must be a CubaLIFIntParams, not {config!r}")
-        self.config = config
-        super().__init__(datapath_signature(config))
 
     def elaborate(self, platform):
         m = Module()

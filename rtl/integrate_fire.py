@@ -8,15 +8,14 @@ this module is its hardware and is checked against it bit for bit.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import wiring
 
 from neurotile.neurons.integrate_fire import IFIntParams
-from neurotile.rtl.population import datapath_signature
+from neurotile.rtl.population import Datapath
 
 __all__ = ["IFDatapath", "DATAPATH"]
 
 
-class IFDatapath(wiring.Component):
+class IFDatapath(Datapath):
     """The combinational integrate-and-fire update, shared by every neuron of a population.
 
     No leak; the input is added, the reset (subtract or zero, delayed as in snnTorch or in the
@@ -39,11 +38,6 @@ class IFDatapath(wiring.Component):
 
     MODEL = IFIntParams
 
-    def __init__(self, config: IFIntParams) -> None:
-        if not isinstance(config, IFIntParams):
-            raise TypeError(f"config must be an IFIntParams, not {config!r}")
-        self.config = config
-        super().__init__(datapath_signature(config))
 
     def elaborate(self, platform):
         m = Module()

@@ -9,11 +9,10 @@ this module is its hardware and is checked against it bit for bit (``tests/test_
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, Value, signed
-from amaranth.lib import wiring
 
 from neurotile.neurons.izhikevich import QUAD_FRAC, QUAD_TERMS, IzhikevichIntParams
 from neurotile.neurons.spec import Field
-from neurotile.rtl.population import datapath_signature
+from neurotile.rtl.population import Datapath
 
 __all__ = ["IzhikevichDatapath", "DATAPATH", "multiplier_widths"]
 
@@ -42,7 +41,7 @@ def multiplier_widths(config: IzhikevichIntParams) -> dict[str, tuple[int, int]]
     return {"square": (w, w), "b_v": (c.b_width, c.v_width), "a_diff": (c.a_width, diff)}
 
 
-class IzhikevichDatapath(wiring.Component):
+class IzhikevichDatapath(Datapath):
     """The combinational Izhikevich update, shared by every neuron of a population.
 
     One forward-Euler step of ``dt = 2**-dt_shift`` ms of ``v' = 0.04 v^2 + 5 v + 140 - u + I``
@@ -65,11 +64,6 @@ class IzhikevichDatapath(wiring.Component):
 
     MODEL = IzhikevichIntParams
 
-    def __init__(self, config: IzhikevichIntParams) -> None:
-        if not isinstance(config, IzhikevichIntParams):
-            raise TypeError(f"config must be an IzhikevichIntParams, not {config!r}")
-        self.config = config
-        super().__init__(datapath_signature(config))
 
     def saturate(self, value: Value, field: Field) -> Value:
         """``value`` clamped to ``field``'s range (the only way a sum meets a narrower field)."""

@@ -8,16 +8,15 @@ this module is its hardware and is checked against it bit for bit.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import wiring
 
 from neurotile.neurons.leaky_integrator import LIIntParams
 from neurotile.rtl.lif import LIFDatapath
-from neurotile.rtl.population import datapath_signature
+from neurotile.rtl.population import Datapath
 
 __all__ = ["LIDatapath", "DATAPATH"]
 
 
-class LIDatapath(wiring.Component):
+class LIDatapath(Datapath):
     """The combinational leaky-integrator update, shared by every neuron of a population.
 
     ``U' = sat(L(U) + I)``: with a leak, the LIF datapath
@@ -42,11 +41,6 @@ class LIDatapath(wiring.Component):
 
     MODEL = LIIntParams
 
-    def __init__(self, config: LIIntParams) -> None:
-        if not isinstance(config, LIIntParams):
-            raise TypeError(f"config must be an LIIntParams, not {config!r}")
-        self.config = config
-        super().__init__(datapath_signature(config))
 
     def elaborate(self, platform):
         m = Module()

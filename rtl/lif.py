@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import wiring
 
 from neurotile.neurons.lif import LIFIntParams
-from neurotile.rtl.population import Population, datapath_signature, output_layout
+from neurotile.rtl.population import Datapath, Population, output_layout
 
 __all__ = ["LIFDatapath", "DATAPATH", "LIFPopulation", "LIFNeuron", "output_layout"]
 
 
-class LIFDatapath(wiring.Component):
+class LIFDatapath(Datapath):
     """The combinational LIF update, shared by every neuron of a population.
 
     Computes one step of :meth:`~neurotile.neurons.lif.LIFIntParams.step` for one neuron: leak
@@ -30,9 +29,6 @@ class LIFDatapath(wiring.Component):
 
     MODEL = LIFIntParams
 
-    def __init__(self, config: LIFIntParams) -> None:
-        self.config = config
-        super().__init__(datapath_signature(config))
 
     def elaborate(self, platform):
         m = Module()

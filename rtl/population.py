@@ -17,7 +17,7 @@ from amaranth.lib.wiring import In, Out
 from neurotile.neurons.spec import Field, NeuronConfig
 from neurotile.rtl.regfile import RingRegisterFile
 
-__all__ = ["STORAGES", "shape_of", "index_shape", "state_layout", "output_layout", "datapaths", "datapath_for", "top_name",
+__all__ = ["Datapath", "STORAGES", "shape_of", "index_shape", "state_layout", "output_layout", "datapaths", "datapath_for", "top_name",
            "datapath_signature", "Population"]
 
 #: Where a population of two or more neurons keeps its state.
@@ -64,6 +64,30 @@ def datapath_signature(config: NeuronConfig) -> wiring.Signature:
     for f in config.output_fields():
         members[f"out_{f.name}"] = Out(shape_of(f))
     return wiring.Signature(members)
+
+
+class Datapath(wiring.Component):
+    """Base of a model's combinational update: built from the model's configuration, with the
+    ports of :func:`datapath_signature`.
+
+    Subclasses set ``MODEL`` (the configuration class they implement) and write ``elaborate``;
+    the configuration is ``self.config``.
+
+    Raises
+    ------
+    TypeError
+        For a configuration of another model.
+    """
+
+    MODEL: type[NeuronConfig] = NeuronConfig
+
+    def __init__(self, config: NeuronConfig) -> None:
+        if not isinstance(config, self.MODEL):
+            name = self.MODEL.__name__
+            article = "an" if name[0] in "AEIOU" else "a"
+            raise TypeError(f"config must be {article} {name}, not {config!r}")
+        self.config = config
+        super().__init__(datapath_signature(config))
 
 
 class Population(wiring.Component):
