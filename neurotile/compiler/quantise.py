@@ -141,28 +141,66 @@ def _table_or_shared(values: np.ndarray) -> tuple[int | None, np.ndarray | None]
     return None, values
 
 
-def _scale(layer: FloatLayer, peak: FloatRun, index: int, u: float, weight_bits: int,
-           width: int, headroom: float, per_channel: bool) -> np.ndarray:
-    """The membrane scale, per neuron."""
-    w_max = (1 << (weight_bits - 1)) - 1
+def _membrane_limit(layer: FloatLayer, peak: FloatRun, index: int, width: int,
+                    headroom: float, per_channel: bool) -> np.ndarray:
+    """The largest membrane scale, per neuron, at which the calibration peaks (membrane,
+    synaptic current, threshold, bias) fit the membrane range."""
     mem_max = ((1 << (width - 1)) - 1) * headroom
-    w_abs = np.abs(layer.weight) / u
-    if layer.recurrent is not None:
-        w_abs = np.concatenate([w_abs, np.abs(layer.recurrent)], axis=1)
-    per_w = w_abs.max(axis=1) if w_abs.size else np.zeros(layer.size)
     v = np.maximum(peak.peak_membrane[index], np.where(np.isfinite(layer.threshold),
                                                        np.abs(layer.threshold), 0))
     if peak.peak_synaptic[index] is not None:
         v = np.maximum(v, peak.peak_synaptic[index])
     v = np.maximum(v, np.abs(layer.bias))
     if not per_channel:
-        per_w = np.full(layer.size, per_w.max(initial=0))
         v = np.full(layer.size, v.max(initial=0))
     with np.errstate(divide="ignore"):
+        return np.where(v > 0, mem_max / v, np.inf)
+
+
+def _weight_peak(layer: FloatLayer, u: float, per_channel: bool) -> np.ndarray:
+    """The largest weight magnitude per neuron, in membrane units per integer input unit."""
+    w_abs = np.abs(layer.weight) / u
+    if layer.recurrent is not None:
+        w_abs = np.concatenate([w_abs, np.abs(layer.recurrent)], axis=1)
+    per_w = w_abs.max(axis=1) if w_abs.size else np.zeros(layer.size)
+    return per_w if per_channel else np.full(layer.size, per_w.max(initial=0))
+
+
+def _scale(layer: FloatLayer, u: float, m_v: np.ndarray, weight_bits: int,
+           per_channel: bool) -> np.ndarray:
+    """The membrane scale per neuron: the weights' limit or the membrane's, the smaller."""
+    w_max = (1 << (weight_bits - 1)) - 1
+    per_w = _weight_peak(layer, u, per_channel)
+    with np.errstate(divide="ignore"):
         m_w = np.where(per_w > 0, w_max / per_w, np.inf)
-        m_v = np.where(v > 0, mem_max / v, np.inf)
     m = np.minimum(m_w, m_v)
     return np.where(np.isfinite(m), m, 1.0)
+
+
+def _input_scale(layer: FloatLayer, m_v: np.ndarray, x_max: float, in_bits: int,
+                 weight_bits: int) -> float:
+    """Integer input units per float input unit.
+
+    The full input range when the weights keep their full range too; when the membrane range
+    limits the first layer's scale, the product ``weight * input`` has fewer levels than both
+    ranges together, and they are shared evenly (each gets about the square root), so neither
+    the weights nor the inputs are rounded to a handful of values.
+    """
+    levels = (1 << in_bits) - 1
+    if x_max <= 0:
+        return 1.0
+    w_max = (1 << (weight_bits - 1)) - 1
+    w_peak = float(_weight_peak(layer, 1.0, False)[0])
+    m = float(np.min(m_v))
+    if not np.isfinite(m) or w_peak == 0:
+        return levels / x_max
+    budget = m * w_peak * x_max          # integer levels of the largest product
+    if budget >= w_max * levels:
+        return levels / x_max
+    x_levels = min(float(levels), max(1.0, np.sqrt(budget)))
+    if budget / x_levels > w_max:
+        x_levels = min(float(levels), budget / w_max)
+    return x_levels / x_max
 
 
 def quantise(net: FloatNetwork, calibration: FloatRun, inputs: np.ndarray,
@@ -181,7 +219,10 @@ def quantise(net: FloatNetwork, calibration: FloatRun, inputs: np.ndarray,
     binary = encoding == "binary"
     in_bits = 1 if binary else options.input_bits
     x_max = float(np.max(inputs)) if np.size(inputs) else 1.0
-    input_scale = 1.0 if binary else ((1 << in_bits) - 1) / (x_max if x_max > 0 else 1.0)
+    first_limit = _membrane_limit(net.layers[0], calibration, 0, widths[0], options.headroom,
+                                  options.per_channel)
+    input_scale = 1.0 if binary else _input_scale(net.layers[0], first_limit, x_max, in_bits,
+                                                  options.weight_bits)
     layers: list[Layer] = []
     info: list[dict[str, Any]] = []
     for i, fl in enumerate(net.layers):
@@ -192,8 +233,8 @@ def quantise(net: FloatNetwork, calibration: FloatRun, inputs: np.ndarray,
                              "CubaLIF or IF layer")
         width = widths[i]
         u = input_scale if i == 0 else 1.0
-        m = _scale(fl, calibration, i, u, options.weight_bits, width, options.headroom,
-                   options.per_channel)
+        m_v = _membrane_limit(fl, calibration, i, width, options.headroom, options.per_channel)
+        m = _scale(fl, u, m_v, options.weight_bits, options.per_channel)
         w_lim = (1 << (options.weight_bits - 1)) - 1
         dense = np.rint(fl.weight.T * (m[None, :] / u))
         if fl.recurrent is not None:
