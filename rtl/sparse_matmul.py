@@ -11,7 +11,7 @@ from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from neurotile.neurons.synapses import SparseParams
+from neurotile.neurons.synapses import CSRMatrix, SparseParams
 
 __all__ = [
     "SparseMatmul",
@@ -93,6 +93,10 @@ class SparseMatmul(wiring.Component):
     stays low meanwhile). The memories written through ``ptr_write`` and ``syn_write`` keep
     their contents; program them while no step is in progress.
 
+    With constant ``weights`` the row-pointer and synapse memories are ROMs holding the matrix
+    (padded with zeros to the memories' depth) and there are no write ports: synthesis folds
+    the ROMs into logic. The timing is the same.
+
     Parameters
     ----------
     inputs : int
@@ -110,6 +114,9 @@ class SparseMatmul(wiring.Component):
     banks : int
         Accumulator banks, 1 or 2. With two, the tile swaps banks at each marker and accepts
         the next step's events while the previous step drains (twice the accumulator storage).
+    weights : CSRMatrix, optional
+        Constant weights (``inputs x outputs``, at most ``depth`` non-zero): the memories
+        become ROMs initialised with them and ``ptr_write`` and ``syn_write`` do not exist.
 
     Members
     -------
@@ -118,28 +125,35 @@ class SparseMatmul(wiring.Component):
     results : Out(stream.Signature(result_layout))
         The step's accumulators, ``outputs`` transfers per step, ``last`` on the final one.
     ptr_write : In(write_signature(bits(inputs), unsigned(bits(depth))))
-        Writes ``row_ptr[addr] = data``.
+        Writes ``row_ptr[addr] = data`` (programmable weights only).
     syn_write : In(write_signature(bits(depth - 1), synapse_layout))
-        Writes synapse ``addr`` (``data.weight``, ``data.col``).
+        Writes synapse ``addr`` (``data.weight``, ``data.col``) (programmable weights only).
 
     Raises
     ------
     TypeError, ValueError
-        For parameters of the wrong type or out of range.
+        For parameters of the wrong type or out of range, or weights that do not fit the tile.
     """
 
     def __init__(self, *, inputs: int = 16, outputs: int = 16, weight_width: int = 8,
                  acc_width: int = 12, depth: int = 256, act_width: int = 1,
-                 banks: int = 1) -> None:
+                 banks: int = 1, weights: CSRMatrix | None = None) -> None:
         self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
                                   acc_width=acc_width, depth=depth, act_width=act_width,
                                   banks=banks)
-        super().__init__({
+        if weights is not None:
+            if not isinstance(weights, CSRMatrix):
+                raise TypeError(f"weights must be a CSRMatrix, not {weights!r}")
+            weights.check(p)
+        self.weights = weights
+        members = {
             "events": In(stream.Signature(event_layout(p))),
             "results": Out(stream.Signature(result_layout(p))),
-            "ptr_write": In(write_signature(p.ptr_addr_width, unsigned(p.ptr_width))),
-            "syn_write": In(write_signature(p.syn_addr_width, synapse_layout(p))),
-        })
+        }
+        if weights is None:
+            members["ptr_write"] = In(write_signature(p.ptr_addr_width, unsigned(p.ptr_width)))
+            members["syn_write"] = In(write_signature(p.syn_addr_width, synapse_layout(p)))
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -147,10 +161,14 @@ class SparseMatmul(wiring.Component):
 
         # -- memories ---------------------------------------------------------------------------
         # At least two entries each: a one-entry memory would have a zero-width address.
+        w = self.weights
+        ptr_init: list[int] = [] if w is None else [int(v) for v in w.row_ptr]
+        syn_init: list[dict[str, int]] = [] if w is None else [
+            {"weight": int(v), "col": int(c)} for v, c in zip(w.weight, w.col)]
         m.submodules.row_ptr = ptr_mem = memory.Memory(
-            shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=[])
+            shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
         m.submodules.synapses = syn_mem = memory.Memory(
-            shape=synapse_layout(p), depth=max(2, p.depth), init=[])
+            shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
         acc_rd, acc_wr = [], []
         for i in range(p.banks):
             acc_mem = memory.Memory(shape=signed(p.acc_width), depth=max(2, p.outputs), init=[])
@@ -158,21 +176,26 @@ class SparseMatmul(wiring.Component):
             acc_rd.append(acc_mem.read_port(domain="comb"))
             acc_wr.append(acc_mem.write_port())
 
-        ptr_wr = ptr_mem.write_port()
-        # Transparent reads: an event accepted in the cycle of a write sees the new contents.
-        start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-        end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-        syn_wr = syn_mem.write_port()
-        syn_rd = syn_mem.read_port(transparent_for=(syn_wr,))
+        if w is None:
+            ptr_wr = ptr_mem.write_port()
+            # Transparent reads: an event accepted in the cycle of a write sees the new contents.
+            start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
+            end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
+            syn_wr = syn_mem.write_port()
+            syn_rd = syn_mem.read_port(transparent_for=(syn_wr,))
 
-        m.d.comb += [
-            ptr_wr.en.eq(self.ptr_write.en),
-            ptr_wr.addr.eq(self.ptr_write.addr),
-            ptr_wr.data.eq(self.ptr_write.data),
-            syn_wr.en.eq(self.syn_write.en),
-            syn_wr.addr.eq(self.syn_write.addr),
-            syn_wr.data.eq(self.syn_write.data),
-        ]
+            m.d.comb += [
+                ptr_wr.en.eq(self.ptr_write.en),
+                ptr_wr.addr.eq(self.ptr_write.addr),
+                ptr_wr.data.eq(self.ptr_write.data),
+                syn_wr.en.eq(self.syn_write.en),
+                syn_wr.addr.eq(self.syn_write.addr),
+                syn_wr.data.eq(self.syn_write.data),
+            ]
+        else:  # ROMs: the same synchronous reads, no write port
+            start_rd = ptr_mem.read_port()
+            end_rd = ptr_mem.read_port()
+            syn_rd = syn_mem.read_port()
 
         # -- control state ----------------------------------------------------------------------
         clearing = Signal(init=1)      # reset sweep over the accumulators

@@ -18,7 +18,7 @@ from neurotile.rtl.population import shape_of
 from neurotile.rtl.sparse_matmul import (SparseMatmul, event_layout, synapse_layout,
                                          write_signature)
 
-__all__ = ["SpikingLayer", "layer_params"]
+__all__ = ["SpikingLayer", "layer_params", "spike_events"]
 
 
 def layer_params(*, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
@@ -121,26 +121,47 @@ class SpikingLayer(wiring.Component):
             tile.results.ready.eq(lif.current.ready),
         ]
 
-        # -- neuron results -> spike events: addresses of fired neurons, then a marker ----------
-        result = lif.output.payload
-        out = self.spikes
-        out_free = ~out.valid | out.ready
-        end_pending = Signal()         # the last neuron fired; its marker follows
-        m.d.comb += lif.output.ready.eq(~end_pending & out_free)
-        with m.If(end_pending):
-            with m.If(out_free):
-                m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0), out.payload.end.eq(1),
-                             end_pending.eq(0)]
-        with m.Else():
-            with m.If(lif.output.valid & out_free):
-                with m.If(result.spike):
-                    m.d.sync += [out.valid.eq(1), out.payload.addr.eq(result.index),
-                                 out.payload.end.eq(0), end_pending.eq(result.last)]
-                with m.Elif(result.last):
-                    m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0),
-                                 out.payload.end.eq(1)]
-                with m.Else():
-                    m.d.sync += out.valid.eq(0)
-            with m.Elif(out.ready):
-                m.d.sync += out.valid.eq(0)
+        spike_events(m, lif.output, self.spikes)
         return m
+
+
+def spike_events(m: Module, results: stream.Interface, spikes: stream.Interface) -> None:
+    """Add to ``m`` the conversion of a population's results into spike events.
+
+    For each step, the address of every neuron that fired goes out in index order, then an
+    end marker (``end = 1``, ``addr = 0``): the event format of binary input, so layers chain.
+    The output is registered: a spike reaches ``spikes`` one cycle after its result, and the
+    marker one cycle after the last result, or one cycle after the last neuron's spike when
+    that neuron fired. ``results.ready`` follows ``spikes.ready`` (and is low while a marker
+    waits).
+
+    Parameters
+    ----------
+    m : Module
+        The module the logic goes into (its ``sync`` domain holds the output register).
+    results : stream.Interface
+        A population's ``output`` stream (payload fields ``spike``, ``index``, ``last``).
+    spikes : stream.Interface
+        The outgoing events (payload fields ``addr``, ``end``).
+    """
+    result = results.payload
+    out = spikes
+    out_free = ~out.valid | out.ready
+    end_pending = Signal()         # the last neuron fired; its marker follows
+    m.d.comb += results.ready.eq(~end_pending & out_free)
+    with m.If(end_pending):
+        with m.If(out_free):
+            m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0), out.payload.end.eq(1),
+                         end_pending.eq(0)]
+    with m.Else():
+        with m.If(results.valid & out_free):
+            with m.If(result.spike):
+                m.d.sync += [out.valid.eq(1), out.payload.addr.eq(result.index),
+                             out.payload.end.eq(0), end_pending.eq(result.last)]
+            with m.Elif(result.last):
+                m.d.sync += [out.valid.eq(1), out.payload.addr.eq(0),
+                             out.payload.end.eq(1)]
+            with m.Else():
+                m.d.sync += out.valid.eq(0)
+        with m.Elif(out.ready):
+            m.d.sync += out.valid.eq(0)

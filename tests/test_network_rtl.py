@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The hardware of whole networks (rtl/network.py) against the integer model, run_network.
+
+Seeded random networks: a saturating one (LIF, recurrent CubaLIF and IF layers, 3-bit input,
+narrow accumulators and membranes, 2-bit spike counters, constant ROM weights) and a wide one
+that never saturates (recurrent CubaLIF into LIF, binary input, programmable weights, then
+reprogrammed without a rebuild); both with per-neuron thresholds and bias. Every output spike
+event, end marker, count and class is compared: on Verilator for all samples, on Icarus for a
+few, with random gaps and back-pressure; a planted error must be the only mismatch. Small
+random networks of every shape run in Amaranth's simulator. Each design is generated and built
+once per module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from neurotile.neurons.network import Network, run_network
+from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights
+from neurotile.rtl.network import NetworkTop, network_verilog
+from neurotile.rtl.sparse_matmul import SparseMatmul
+from neurotile.testbench.network_bulk import (assert_network_found, network_design,
+                                              random_inputs, random_network,
+                                              run_network_amaranth, run_network_bulk)
+from neurotile.testbench.runner import lint
+
+#: Narrow widths: accumulators, membranes, synaptic currents and counters all saturate.
+SATURATING = dict(sizes=[12, 10, 8, 6], models=["lif", "cuba-lif", "if"],
+                  recurrent=[False, True, False], input_width=3, count_width=2, weight_width=4,
+                  acc_width=5, width=6, syn_width=5, density=[0.5, 0.6, 0.7], banks=[1, 2, 1])
+#: Wide widths and small weights: nothing ever saturates.
+WIDE = dict(sizes=[9, 7, 5], models=["cuba-lif", "lif"], recurrent=[True, False],
+            input_width=1, count_width=6, weight_width=5, acc_width=14, width=16, syn_width=16,
+            density=0.6, threshold=(8, 40), banks=[2, 1])
+
+
+def _saturating() -> tuple[Network, np.ndarray]:
+    net = random_network(29, **SATURATING)
+    return net, random_inputs(net, 40, 10, 129, rate=0.5)
+
+
+def _wide() -> tuple[Network, np.ndarray]:
+    net = random_network(10, **WIDE)
+    return net, random_inputs(net, 40, 12, 110, rate=0.4)
+
+
+def _reprogrammed(net: Network, seed: int) -> Network:
+    """``net`` with other weights in the same memories (the same programmable hardware)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for layer in net.layers:
+        sp = layer.sparse
+        w = random_weights(sp, 0.6, rng, low=sp.weight_min, high=sp.weight_max)
+        layers.append(replace(layer, weights=w))
+    return Network(tuple(layers), input_width=net.input_width, count_width=net.count_width)
+
+
+@pytest.fixture(scope="module")
+def saturating():
+    net, x = _saturating()
+    return net, x, network_design(net, "constant")
+
+
+@pytest.fixture(scope="module")
+def wide():
+    net, x = _wide()
+    return net, x, network_design(net, "programmable")
+
+
+# -- without an HDL simulator -----------------------------------------------------------------
+
+def test_tile_with_constant_weights_has_roms_and_no_write_ports():
+    p = SparseParams(inputs=5, outputs=3, weight_width=4, depth=9)
+    w = CSRMatrix.from_dense(np.array([[1, 0, -2], [0, 0, 0], [7, 7, 7], [0, -8, 0], [3, 0, 0]]))
+    tile = SparseMatmul(**p.structural(), weights=w)
+    assert set(tile.signature.members) == {"events", "results"}
+    assert not hasattr(tile, "ptr_write") and not hasattr(tile, "syn_write")
+    assert {"ptr_write", "syn_write"} <= set(SparseMatmul(**p.structural()).signature.members)
+    with pytest.raises(ValueError, match="do not fit"):
+        SparseMatmul(**(p.structural() | {"depth": 6}), weights=w)
+    with pytest.raises(TypeError):
+        SparseMatmul(**p.structural(), weights=w.to_dense())
+
+
+def _small(seed: int) -> tuple[Network, np.ndarray, str]:
+    """A random network of one to three layers of every model, sizes down to one neuron."""
+    rng = np.random.default_rng(seed)
+    layers = int(rng.integers(1, 4))
+    sizes = [int(rng.integers(1, 8)) for _ in range(layers + 1)]
+    net = random_network(rng, sizes, [str(rng.choice(["lif", "cuba-lif", "if"]))
+                                      for _ in range(layers)],
+                         recurrent=[bool(rng.integers(2)) for _ in range(layers)],
+                         input_width=int(rng.choice([1, 3, 4])),
+                         banks=[int(rng.integers(1, 3)) for _ in range(layers)],
+                         count_width=int(rng.integers(1, 5)), density=float(rng.uniform(0.3, 1)))
+    x = random_inputs(net, 4, int(rng.integers(1, 8)), rng, rate=float(rng.uniform(0.1, 0.9)))
+    return net, x, "programmable" if seed % 2 else "constant"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_networks_in_amaranth(seed):
+    net, x, weights = _small(seed)
+    report = run_network_amaranth(net, x, weights=weights, seed=seed, gap=0.25, stall=0.25)
+    assert_network_found(report, None)
+    assert report["samples_identical"] == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_recurrent_replay_waits_for_the_previous_step(seed):
+    """A recurrent first layer with two accumulator banks and sparse input: the next step's
+    marker arrives while the layer still reports the previous step, whose spikes the replay
+    must wait for (without the wait these runs differ from the model)."""
+    net = random_network(seed, [4, 6, 3], ["lif", "if"], recurrent=[True, False], banks=[2, 1],
+                         density=0.8, threshold=(1, 3), weight_range=(1, 7))
+    x = random_inputs(net, 6, 10, seed, rate=0.1)
+    report = run_network_amaranth(net, x)
+    assert_network_found(report, None)
+    assert report["spikes"] > 50
+
+
+def test_planted_error_in_amaranth():
+    net, x, weights = _small(4)
+    plant = (2, x.shape[1] - 1, net.outputs - 1)
+    report = run_network_amaranth(net, x, weights=weights, plant=plant)
+    assert_network_found(report, plant)
+
+
+def test_verilog_is_deterministic_and_named_by_the_network(saturating, wide):
+    net, _, (verilog, top, _) = saturating
+    again, _ = _saturating()  # an equal network, built anew
+    text, name, _ = network_verilog(again, "constant")
+    assert text == verilog and name == top
+    assert re.fullmatch(r"nt_network_[0-9a-f]{8}", top)
+    assert f"module {top}(" in verilog
+    # Other weights: another constant design, the same programmable one.
+    other = _reprogrammed(net, 5)
+    assert network_verilog(other, "constant")[1] != top
+    assert network_design(other, "programmable")[1] == network_design(net, "programmable")[1]
+    wnet, _, (_, wtop, _) = wide
+    assert network_design(_reprogrammed(wnet, 3), "programmable")[1] == wtop
+
+
+def test_write_ports_only_when_programmable(saturating, wide):
+    net, _, (verilog, _, ports) = saturating
+    names = {p["name"] for p in ports}
+    assert not any("write" in n for n in names) and "ptr_write" not in verilog
+    assert {n.split("__")[0] for n in names} == {"events", "spikes", "result"}
+    wnet, _, (_, _, wports) = wide
+    wnames = {p["name"].split("__")[0] for p in wports}
+    assert wnames == {"events", "spikes", "result"} | {
+        f"{kind}_write_{k}" for k in range(len(wnet.layers)) for kind in ("ptr", "syn")}
+    with pytest.raises(ValueError, match="constant"):
+        NetworkTop(net, weights="rom")
+
+
+def test_networks_cover_what_they_claim(saturating, wide):
+    """The saturating network saturates every layer's accumulators and membranes and the
+    counters (with ties for the class); the wide one never saturates."""
+    for net, x, _ in (saturating, wide):
+        for layer in net.layers:
+            assert layer.neurons.tables() and layer.neurons.bias is not None
+    net, x, _ = saturating
+    ref = run_network(net, x)
+    assert all(ref.acc_saturations) and all(ref.membrane_saturations)
+    assert (ref.spikes[-1].sum(axis=1) > net.count_max).any()
+    assert any((c == c.max()).sum() > 1 for c in ref.counts)
+    assert len(set(ref.classes.tolist())) > 1
+    wnet, wx, _ = wide
+    wref = run_network(wnet, wx)
+    assert not any(wref.acc_saturations) and not any(wref.membrane_saturations)
+    assert wref.spikes[-1].sum() > 50
+
+
+# -- Icarus and Verilator ---------------------------------------------------------------------
+
+@pytest.mark.sim
+def test_verilator_lint_clean(saturating, wide, tmp_path):
+    for _, _, (verilog, top, _) in (saturating, wide):
+        result = lint(verilog, top, tmp_path)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def saturating_verilator(saturating, build_root):
+    net, x, _ = saturating
+    return run_network_bulk(net, x, sim="verilator", weights="constant", seed=3, gap=0.3,
+                            stall=0.3, build_dir=build_root / "network")
+
+
+@pytest.mark.sim
+def test_saturating_network_on_verilator(saturating_verilator):
+    report = saturating_verilator
+    assert_network_found(report, None)
+    assert report["samples"] == 40 and report["samples_identical"] == 1.0
+    assert report["classes_agree"] == 1.0 and report["spikes"] > 100
+    assert report["samples_per_second"] > 0
+
+
+@pytest.mark.sim
+def test_saturating_network_on_icarus(saturating, build_root):
+    net, x, _ = saturating
+    report = run_network_bulk(net, x[:3], sim="icarus", weights="constant", seed=4, gap=0.2,
+                              stall=0.4, build_dir=build_root / "network")
+    assert_network_found(report, None)
+    assert report["samples"] == 3 and report["samples_identical"] == 1.0
+
+
+@pytest.mark.sim
+def test_planted_error_is_the_only_mismatch(saturating, build_root):
+    net, x, _ = saturating
+    plant = (17, 6, 2)
+    report = run_network_bulk(net, x, sim="verilator", weights="constant", seed=5,
+                              build_dir=build_root / "network", plant=plant)
+    assert_network_found(report, plant)
+    assert report["samples_identical"] == 39 / 40
+
+
+def _layer_cycles(net: Network, x: np.ndarray) -> np.ndarray:
+    """The documented cost of each layer's step: ``W + neurons + 2`` with one accumulator
+    bank, ``max(W + 2, neurons + 1)`` with two (``W`` sums ``max(1, L(a))`` over its events,
+    replayed spikes included); ``[samples, steps, layers]``."""
+    ref = run_network(net, x)
+    out = []
+    below = x != 0
+    for k, layer in enumerate(net.layers):
+        rows = np.maximum(1, layer.weights.row_lengths())
+        work = below.astype(np.int64) @ rows[:layer.inputs]
+        if layer.recurrent:
+            prev = np.concatenate([np.zeros_like(ref.spikes[k][:, :1]), ref.spikes[k][:, :-1]],
+                                  axis=1)
+            work = work + prev.astype(np.int64) @ rows[layer.inputs:]
+        if layer.sparse.banks == 1:
+            out.append(work + layer.size + 2)
+        else:
+            out.append(np.maximum(work + 2, layer.size + 1))
+        below = ref.spikes[k]
+    return np.stack(out, axis=-1)
+
+
+@pytest.mark.sim
+def test_wide_programmable_network_on_verilator(wide, build_root):
+    net, x, (_, top, _) = wide
+    report = run_network_bulk(net, x, sim="verilator", weights="programmable", seed=6,
+                              build_dir=build_root / "network")
+    assert_network_found(report, None)
+    assert report["top"] == top and report["samples_identical"] == 1.0
+    # Cycles: between the slowest layer's steps (layers overlapping perfectly) and every layer's
+    # steps one after the other plus the readout and reset.
+    cost = _layer_cycles(net, x)
+    fastest = cost.max(axis=2).sum(axis=1).mean()
+    slowest = (cost + 2).sum(axis=(1, 2)).mean() + max(layer.size for layer in net.layers) + 8
+    assert fastest <= report["cycles_per_sample"] <= slowest, (fastest, slowest)
+    # Other weights into the same hardware: no rebuild, still exact.
+    other = _reprogrammed(net, 3)
+    again = run_network_bulk(other, x, sim="verilator", weights="programmable", seed=7,
+                             gap=0.2, stall=0.2, build_dir=build_root / "network")
+    assert_network_found(again, None)
+    assert again["top"] == top and again["build_seconds"] < 2.0
+    assert not np.array_equal(again["rtl_counts"], report["rtl_counts"])
+
+
+@pytest.mark.sim
+def test_wide_programmable_network_on_icarus(wide, build_root):
+    net, x, _ = wide
+    report = run_network_bulk(net, x[:3], sim="icarus", weights="programmable", seed=8,
+                              gap=0.3, stall=0.3, build_dir=build_root / "network")
+    assert_network_found(report, None)
+    assert report["samples"] == 3 and report["samples_identical"] == 1.0
