@@ -438,8 +438,8 @@ def _precompiled_header_flag(sim: str) -> Iterator[None]:
 
 def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
                      build_dir: str | Path, seed: int = 1, gap: float = 0.0,
-                     stall: float = 0.0, plant: tuple[int, int, int] | None = None
-                     ) -> dict[str, Any]:
+                     stall: float = 0.0, plant: tuple[int, int, int] | None = None,
+                     netlist: str | Path | None = None) -> dict[str, Any]:
     """Run every sample of ``inputs`` through the network's hardware on ``sim`` and compare.
 
     Parameters
@@ -459,6 +459,10 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
         ``spikes`` and ``result``.
     plant : (sample, step, neuron), optional
         Flip that expected output spike: the run must report it as its only mismatch.
+    netlist : path, optional
+        Run the synthesised gate-level netlist of the design (``<top>.gl.v``, with the Sky130
+        functional cell models; Icarus) instead of the RTL. Unknown (``x``) outputs count as
+        mismatches.
 
     Returns
     -------
@@ -476,6 +480,12 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
     x = _inputs(net, inputs)
     samples, steps, _ = x.shape
     verilog, top, ports = network_design(net, weights)
+    if netlist is not None:
+        from neurotile.flows.gatelevel import bundle
+
+        if sim != "icarus":
+            raise ValueError("the gate-level netlist runs on icarus")
+        verilog = bundle(netlist, top=top)
     programmable = weights == "programmable"
     h = network_harness(top, ports, _programming_rows(net) * programmable + _event_rows(x))
     actions, rows, prog = network_actions(h, net, x, programmable=programmable)
@@ -489,7 +499,8 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
     drain = 2 * per_step + 64
     max_cycles = 40 * (rows + samples * steps * per_step) + 4 * drain + 10_000
     with _precompiled_header_flag(sim):
-        run = run_bulk(sim, h, verilog, actions, rows, build_dir=Path(build_dir) / top,
+        run = run_bulk(sim, h, verilog, actions, rows,
+                       build_dir=Path(build_dir) / (top if netlist is None else f"{top}-gl"),
                        seed=seed, gap=min(255, int(round(256 * gap))),
                        stall=min(255, int(round(256 * stall))), drain=drain,
                        max_cycles=max_cycles, meanwhile=expect)

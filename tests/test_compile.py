@@ -174,3 +174,30 @@ def test_equal_networks_give_byte_identical_verilog():
         q = quantise(graph, f, x, QuantOptions())
         texts.append(network_verilog(q.network, weights="constant")[0])
     assert texts[0] == texts[1]
+
+
+@pytest.mark.flows
+def test_gate_level_netlist_runs_real_samples_and_a_planted_error_is_caught(build_root):
+    from neurotile.compiler.pipeline import CompileOptions, compile_network
+    from neurotile.testbench.network_bulk import assert_network_found, run_network_bulk
+
+    x, y = data("digits_spikes_test")
+    d = build_root / "compile-gl" / "data.npz"
+    d.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(d, inputs=x[:12], labels=y[:12])
+    options = CompileOptions(quant=QuantOptions(weight_bits=5, membrane_bits=10),
+                             verify=("verilator",), gate_samples=2)
+    result = compile_network(DIGITS / "sizes" / "digits_lif-spikes_h8.nir", d, options,
+                             build_dir=build_root / "compile-gl")
+    r = result.report
+    assert r["rtl_checks"]["gate-level"]["samples"] == 2
+    assert r["rtl_checks"]["gate-level"]["mismatches"] == 0
+    assert r["area_um2"] > 0 and r["tile"] is not None
+    netlist = build_root / "compile-gl" / r["top"] / "synth" / f"{r['top']}.gl.v"
+    assert netlist.is_file()
+    # The same comparison with one expected spike flipped: exactly that mismatch is reported.
+    xi = result.quantised.encode(x[:1])
+    report = run_network_bulk(result.quantised.network, xi, sim="icarus", weights="constant",
+                              build_dir=build_root / "compile-gl" / "plant", netlist=netlist,
+                              plant=(0, 4, 3))
+    assert_network_found(report, (0, 4, 3))

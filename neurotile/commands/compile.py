@@ -66,6 +66,9 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
                         "(default: constant)")
     h.add_argument("--icarus-samples", type=int, default=20, metavar="N",
                    help="samples checked on Icarus (default: 20; Verilator checks all)")
+    h.add_argument("--gate-samples", type=int, default=3, metavar="N",
+                   help="samples the synthesised gate-level netlist runs on Icarus "
+                        "(default: 3; 0: none)")
     h.add_argument("--no-verify", action="store_true", help="skip the RTL checks")
     h.add_argument("--no-synth", action="store_true", help="skip sizing in Sky130 cells")
     h.add_argument("--seed", type=int, default=1, help="seed of the checks' random gaps")
@@ -85,8 +88,10 @@ def compile_options(args: argparse.Namespace):
     if args.max_drop is not None and not 0 <= args.max_drop <= 100:
         raise UsageError(f"--max-drop must be between 0 and 100 percentage points, not "
                          f"{args.max_drop}")
-    if args.icarus_samples < 0:
-        raise UsageError(f"--icarus-samples must be 0 or more, not {args.icarus_samples}")
+    for flag, value in (("--icarus-samples", args.icarus_samples),
+                        ("--gate-samples", args.gate_samples)):
+        if value < 0:
+            raise UsageError(f"{flag} must be 0 or more, not {value}")
     quant = QuantOptions(weight_bits=args.weight_bits, membrane_bits=args.membrane_bits,
                          leak=args.leak, beta_bits=args.beta_bits, input_bits=args.input_bits,
                          per_channel=args.per_channel)
@@ -96,6 +101,7 @@ def compile_options(args: argparse.Namespace):
     return CompileOptions(reset=args.reset, reset_delay=args.reset_delay, dt=args.dt,
                           quant=quant, max_drop=args.max_drop, weights=args.weights,
                           verify=verify, icarus_samples=args.icarus_samples,
+                          gate_samples=args.gate_samples,
                           synth=not args.no_synth, seed=args.seed)
 
 

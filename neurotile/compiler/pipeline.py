@@ -43,7 +43,9 @@ class CompileOptions:
     ``quant``: widths and leak. ``max_drop``: search the smallest widths within this many
     percentage points of the float accuracy (``None``: use ``quant`` as given).
     ``weights``: ``constant`` or ``programmable``. ``verify``: simulators to check the RTL on;
-    ``icarus_samples``: how many samples Icarus checks. ``synth``: size the design.
+    ``icarus_samples``: how many samples Icarus checks. ``synth``: size the design;
+    ``gate_samples``: how many samples the synthesised netlist then runs (Icarus, Sky130 cell
+    models; 0: none).
     """
 
     reset: str = "subtract"
@@ -54,6 +56,7 @@ class CompileOptions:
     weights: str = "constant"
     verify: tuple[str, ...] = ("verilator", "icarus")
     icarus_samples: int = 20
+    gate_samples: int = 3
     synth: bool = True
     seed: int = 1
 
@@ -176,10 +179,16 @@ def search_widths(graph: FloatNetwork, calibration: FloatRun, x: np.ndarray, y: 
 
 def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
                     options: CompileOptions = CompileOptions(), *,
-                    build_dir: str | os.PathLike = "build/compile",
+                    build_dir: str | os.PathLike | None = None,
                     progress: Progress = _quiet) -> Compiled:
     """Run the compile job; nothing is written outside ``build_dir`` (the caller writes
-    :attr:`Compiled.files` into the user's folder)."""
+    :attr:`Compiled.files` into the user's folder). ``build_dir`` defaults to ``compile/``
+    under :func:`neurotile.flows.synth.work_root` (``build/``, or a cache folder when the
+    current folder is under ``/tmp``, which Yosys cannot see)."""
+    if build_dir is None:
+        from neurotile.flows.synth import work_root
+
+        build_dir = work_root() / "compile"
     if options.weights not in ("constant", "programmable"):
         raise UsageError(f"weights must be 'constant' or 'programmable', not "
                          f"{options.weights!r}")
@@ -237,6 +246,18 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
     synth_info: dict[str, Any] = {}
     if options.synth:
         synth_info = _size(verilog, top, build / "synth", progress)
+        count = min(samples, options.gate_samples)
+        if count and options.verify:
+            from neurotile.testbench.network_bulk import run_network_bulk
+
+            progress(f"checking the gate-level netlist on icarus: {count} samples")
+            res = run_network_bulk(q.network, xi[:count], sim="icarus", weights=options.weights,
+                                   build_dir=build / "bulk-gates", seed=options.seed,
+                                   netlist=synth_info["netlist"])
+            checks["gate-level"] = {k: res[k] for k in (
+                "samples", "mismatches", "samples_identical", "cycles", "cycles_per_sample",
+                "build_seconds", "run_seconds", "samples_per_second")}
+            checks["gate-level"]["first_mismatches"] = res["first_mismatches"][:5]
 
     layers = []
     for i, (info, layer) in enumerate(zip(q.layers, q.network.layers)):
@@ -315,7 +336,8 @@ def _size(verilog: str, top: str, work: Path, progress: Progress) -> dict[str, A
     src.write_text(verilog)
     res = synthesize([src], top=top, work_dir=work)
     tile = res.smallest_tile()
-    return {"area_um2": res.area, "cells": res.cells, "flip_flops": res.flip_flops,
+    return {"netlist": res.netlist, "area_um2": res.area, "cells": res.cells,
+            "flip_flops": res.flip_flops,
             "tile": None if tile is None else tile.name,
             "utilisation": None if tile is None else round(res.fit(tile).utilisation, 4),
             "density": DEFAULT_DENSITY}
