@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_route(sys.argv[1:] if argv is None else list(argv)))
         if not getattr(args, "_run", None):
             parser.print_help()
             return 2
@@ -67,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+
+
+def _route(argv: list[str]) -> list[str]:
+    """``flow NET.nir ...`` (a path, not a block) goes to the network flow."""
+    from neurotile.commands.flow_network import route
+
+    return route(argv)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ The whole path in one command:
    synthesised gate-level netlist.
 
 Each stage prints one line; the exit status is 0 only when every stage passes.
+
+``neurotile flow NET.nir --data DATA.npz -o DIR`` does the same for a trained network
+(:mod:`neurotile.commands.flow_network`).
 """
 
 from __future__ import annotations
@@ -28,12 +31,20 @@ def _add(parser: argparse.ArgumentParser) -> None:
     from neurotile.commands.tapeout import _add as add_tapeout
 
     add_tapeout(parser)
-    for sub in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+    blocks = parser._subparsers._group_actions[0]  # type: ignore[union-attr]
+    for sub in blocks.choices.values():
         sub.add_argument("--sim-steps", type=int, default=None, metavar="N",
                          help="timesteps of the RTL check on each simulator (default: about "
                               "100,000 neuron-updates on Icarus, 1,000,000 on Verilator)")
         sub.add_argument("--no-gates", action="store_true",
                          help="skip the gate-level run of the project's test")
+    # A trained network instead of a block: `flow PATH.nir ...` (routed by the command line).
+    from neurotile.commands import flow_network
+
+    net = blocks.add_parser(flow_network.NETWORK, help=flow_network.SUMMARY,
+                            description=flow_network.SUMMARY)
+    flow_network.add_arguments(net)
+    net.set_defaults(_run=flow_network.run)
 
 
 def _steps(block: str, resolved: dict, sim: str, given: int | None) -> int:
