@@ -42,7 +42,8 @@ SMALL_TILES = ("1x1", "1x2", "2x2")
 def _compile(net: str, data: str, **changes):
     from neurotile.compiler.pipeline import CompileOptions, compile_network
 
-    options = replace(CompileOptions(verify=("verilator",)), **changes)
+    # One sample at gate level (the tests run more): a large netlist simulates slowly.
+    options = replace(CompileOptions(verify=("verilator",), gate_samples=1), **changes)
     path = net if str(net).endswith(".nir") else DIGITS / f"digits_{net}.nir"
     return compile_network(path, DIGITS / f"{data}.npz", options, build_dir=WORK).report
 
@@ -87,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         for weights in ("constant", "programmable"):
             print(f"compile lif-spikes with {weights} weights", flush=True)
+            # No gate-level run here: a netlist of memories in flip-flops simulates slowly.
             modes.append(_row("lif-spikes", _compile("lif-spikes", "digits_spikes_test",
-                                                     weights=weights)))
+                                                     weights=weights, gate_samples=0)))
     sweep = []
     sizes = sorted((DIGITS / "sizes").glob("*.nir")) if not args.quick else []
     for path in sizes:
