@@ -13,11 +13,12 @@ nox.options.sessions = ["tests"]
 
 PYTHON = "3.11"
 
-# pytest-xdist on every core. worksteal starts each worker on one half of the suite in file
+# pytest-xdist, one worker per logical CPU ("auto" would count physical cores wherever psutil
+# happens to be installed). worksteal starts each worker on one half of the suite in file
 # order (tests of one module, which share builds and fixtures, stay together) and lets an idle
 # worker take tests from the other's queue, so neither waits at the end. Simulator builds are
 # shared between the workers under a file lock (testbench/runner.py); `-n 0` runs on one core.
-PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+PARALLEL = ["-n", "logical", "--dist", "worksteal"]
 
 
 def _install(session: nox.Session) -> None:
