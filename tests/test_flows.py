@@ -181,13 +181,13 @@ def _population(storage: str = "memory", **kwargs):
 
 
 @pytest.fixture(scope="module", params=["memory", "ring"])
-def synthesised(request, build_root):
+def synthesised(request, worker_root):
     """A 4-neuron population (defaults otherwise) synthesised once per storage kind."""
     from neurotile.flows.synth import synthesize
     from neurotile.rtl.export import to_verilog
 
     storage = request.param
-    work = build_root / "flows" / f"lif{NEURONS}-{storage}"
+    work = worker_root / "flows" / f"lif{NEURONS}-{storage}"
     work.mkdir(parents=True, exist_ok=True)
     src = work / "lif.v"
     src.write_text(to_verilog(_population(storage), name="lif"))
@@ -427,7 +427,7 @@ def test_ring_register_file_amaranth():
 
 @pytest.mark.sim
 @pytest.mark.parametrize("plant", [-1, 1234])
-def test_ring_register_file_contract(plant, build_root):
+def test_ring_register_file_contract(plant, worker_root):
     """Random writes and idle cycles (and resets) against a sequential-access memory model."""
     import shutil
 
@@ -436,7 +436,7 @@ def test_ring_register_file_contract(plant, build_root):
 
     if shutil.which("iverilog") is None:
         pytest.skip("Icarus Verilog is not installed")
-    work = build_root / "flows" / "ring-contract"
+    work = worker_root / "flows" / "ring-contract"
     work.mkdir(parents=True, exist_ok=True)
     (work / "ring.v").write_text(to_verilog(RingRegisterFile(shape=8, depth=5), name="ring"))
     (work / "tb.v").write_text(_RING_TB)

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.flows
 
 
 @pytest.fixture(scope="module")
-def synthesised(build_root):
+def synthesised(worker_root):
     from neurotile.flows.synth import synthesize
 
     design = elaborate(BLOCK, {})
-    work = build_root / "hh" / "flows"
+    work = worker_root / "hh" / "flows"
     work.mkdir(parents=True, exist_ok=True)
     src = work / f"{design.top}.v"
     src.write_text(design.verilog)
