@@ -101,8 +101,14 @@ def adapters() -> dict[str, TapeoutAdapter]:
 
         helpers = ("adapters", "check", "host", "population", "project", "vectors", "wrapper")
         found = {a.block: a for a in scan(pkg, "ADAPTER", TapeoutAdapter, skip=helpers)}
+        from neurotile.blocks import blocks
+
         for name in datapaths():
-            found.setdefault(name, population_adapter(models()[name]))
+            own = blocks().get(name)
+            extras = {} if own is None else own.extras
+            found.setdefault(name, population_adapter(
+                models()[name], extra=tuple(extras.get("extra", ())),
+                prepare=extras.get("prepare")))
         _CATALOGUE = dict(sorted(found.items()))
     return _CATALOGUE
 

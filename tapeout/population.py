@@ -55,13 +55,28 @@ def _values(config: NeuronConfig) -> list[Any]:
 
 
 def population_adapter(model: type[NeuronConfig], *, summary: str | None = None,
-                       test_steps: int = 8) -> TapeoutAdapter:
-    """The :class:`TapeoutAdapter` of the population of ``model``."""
+                       test_steps: int = 8, extra: tuple[Param, ...] = (),
+                       prepare: Any = None) -> TapeoutAdapter:
+    """The :class:`TapeoutAdapter` of the population of ``model``.
+
+    ``extra`` and ``prepare`` are the block's own options and how they become the model's
+    (:func:`neurotile.blocks.population.neuron_block`), so ``tapeout`` and ``flow`` take the
+    same options as ``generate`` (``--beta`` for LIF).
+    """
     byte = ident(model)
     names = [p.name for p in model.params()] + [s.name for s in model.SETTINGS]
+    extra_names = {p.name for p in extra}
+
+    defaults = {p.name: p.default for p in model.params()}
 
     def config_of(params: dict[str, Any]) -> NeuronConfig:
-        return model(**{k: params[k] for k in names if params.get(k) is not None})
+        kwargs = {k: params[k] for k in names if params.get(k) is not None}
+        if prepare is not None:
+            # The project fills in every default; the block's options see only what differs
+            # (``--beta`` selects the multiply leak over the default shift leak).
+            kwargs = prepare(params, {k: v for k, v in kwargs.items()
+                                      if k not in defaults or v != defaults[k]})
+        return model(**{k: v for k, v in kwargs.items() if k in names and v is not None})
 
     def regmap(params: dict[str, Any]) -> RegisterMap:
         c = config_of(params)
@@ -224,7 +239,9 @@ registers then hold its result. `uio[7]` shows the {regs.event}.
             if c.neurons > SPIKE_VECTOR_MAX:
                 raise ValueError(f"spike_vector needs at most {SPIKE_VECTOR_MAX} neurons, "
                                  f"not {c.neurons}")
-        return params | c.runtime()
+        # The block's own options are resolved into the model's (--beta into leak and decay).
+        own = {p.name: getattr(c, p.name) for p in model.params()} if extra_names else {}
+        return {k: v for k, v in params.items() if k not in extra_names} | own | c.runtime()
 
     params = tuple(model.params()) + tuple(
         Param(s.name, int, None, f"{s.name.upper()} after reset: {s.help} (default: derived)")
@@ -234,7 +251,7 @@ registers then hold its result. `uio[7]` shows the {regs.event}.
               "taping it out)", choices=STORAGES),
         Param("spike_vector", bool, False, "add the SPIKES register: every neuron's latest "
               f"spike as one bit vector (up to {SPIKE_VECTOR_MAX} neurons; costs area)"),
-    )
+    ) + extra
     return TapeoutAdapter(
         block=model.NAME, summary=summary or f"{model.TITLE} population behind a byte-wide "
         "register interface", ident=byte, params=params, regmap=regmap, build_core=build,

@@ -71,6 +71,17 @@ class Project:
                 f"(target density {DENSITY_PCT}%)")
 
 
+def _option(name: str, value: Any) -> str:
+    """``name=value`` as the command line spells it: ``--flag``/``--no-flag`` for a bool, the
+    value quoted for the shell where it needs it."""
+    import shlex
+
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{flag} {shlex.quote(str(value))}"
+
+
 def project_name(adapter: TapeoutAdapter, name: str | None) -> str:
     """The top module name ``tt_um_<name>``; ``UsageError`` for names Verilog cannot take."""
     name = name or f"neurotile_{adapter.block.replace('-', '_')}"
@@ -135,8 +146,7 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
             "generator": f"neurotile {__version__}"}
     text = adapter.describe(block_params, regmap)
 
-    args = "".join(f"--{k.replace('_', '-')} {v} " for k, v in sorted(params.items())
-                   if v is not None and k not in ("author",))
+    args = "".join(f"{_option(k, v)} " for k, v in sorted(params.items()) if v is not None)
     manifest = {
         "generator": f"neurotile {__version__}",
         "block": adapter.block,

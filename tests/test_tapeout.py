@@ -487,3 +487,28 @@ def test_other_block_generated_test_passes_on_icarus(tmp_path, other_project):
     result = run_make(out)
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout)
+
+
+def test_the_readmes_regenerate_command_makes_the_same_project(tmp_path, monkeypatch, capsys):
+    """The command the project's README names regenerates it byte for byte: booleans as
+    --flag/--no-flag, values with spaces quoted, the author kept, --beta taken by tapeout."""
+    import shlex
+
+    _fast_cli(monkeypatch)
+    first = tmp_path / "first"
+    assert main(["tapeout", "lif", "--beta", "0.9", "--no-reset-delay", "--neurons", "12",
+                 "--author", "Ada Lovelace", "-o", str(first)]) == 0
+    manifest = json.loads((first / "neurotile.json").read_text())
+    assert manifest["params"]["leak"] == "multiply" and manifest["params"]["decay"] == 230
+    assert manifest["params"]["reset_delay"] is False
+    line = next(ln.strip() for ln in (first / "README.md").read_text().splitlines()
+                if ln.strip().startswith("neurotile tapeout"))
+    args = shlex.split(line)[1:]
+    assert args[-2:] == ["-o", "<dir>"]
+    second = tmp_path / "second"
+    assert main(args[:-1] + [str(second)]) == 0
+    capsys.readouterr()
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel

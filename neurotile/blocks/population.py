@@ -80,4 +80,5 @@ def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,
         extra + (STORAGE,)
     return Block(name=model.NAME, summary=summary or f"population of {model.TITLE} neurons "
                  "sharing one datapath", params=params, build=build, simulate=simulate,
-                 sim_params=SIM_PARAMS, model=model, extras={"config": config_of})
+                 sim_params=SIM_PARAMS, model=model,
+                 extras={"config": config_of, "extra": extra, "prepare": prepare})
