@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from neurotile.errors import UsageError
 
@@ -195,6 +196,8 @@ class CocotbResult:
         Wall time of the (possibly cached) build and of the simulation.
     run_dir : Path
         Folder holding the configuration, report, results.xml and the simulator log.
+    waves : Path or None
+        The waveform file the run recorded (``WAVES=1``), if there is one.
     """
 
     report: dict
@@ -203,6 +206,7 @@ class CocotbResult:
     build_seconds: float
     run_seconds: float
     run_dir: Path
+    waves: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -229,6 +233,40 @@ _VERILATOR_ARGS = (
     "-Wno-WIDTH",
     "-O3",
 )
+
+
+def _icarus_dump_module(top: str) -> str:
+    """A Verilog-2005 module that records every signal of ``top`` to the FST file named by the
+    ``+dumpfile_path=`` plusarg. (cocotb's own declares a SystemVerilog ``string``, which the
+    ``-g2005`` build cannot take.)"""
+    return (
+        "// neurotile: waveform dump for Icarus (Verilog-2005).\n"
+        "module nt_waves;\n"
+        "  reg [8*1024-1:0] nt_waves_path;\n"
+        "  initial begin\n"
+        "    if ($value$plusargs(\"dumpfile_path=%s\", nt_waves_path)) $dumpfile(nt_waves_path);\n"
+        f"    else $dumpfile(\"{top}.fst\");\n"
+        f"    $dumpvars(0, {top});\n"
+        "  end\n"
+        "endmodule\n")
+
+
+def _build(runner: Any, sources: list[Path], toplevel: str, design_dir: Path,
+           build_args: list[str], waves: bool, quiet: bool) -> None:
+    runner.build(
+        sources=sources,
+        hdl_toplevel=toplevel,
+        build_dir=design_dir,
+        build_args=build_args,
+        waves=waves,
+        timescale=("1ns", "1ps"),
+        log_file=design_dir / "build.log" if quiet else None,
+    )
+
+
+def waves_requested() -> bool:
+    """Whether the ``WAVES`` environment variable asks for waveforms (set, not empty or 0)."""
+    return os.environ.get("WAVES", "0") not in ("", "0")
 
 
 def run_cocotb(
@@ -284,7 +322,7 @@ def run_cocotb(
 
     check_simulator(sim)
     if waves is None:
-        waves = os.environ.get("WAVES", "0") not in ("", "0")
+        waves = waves_requested()
     sources = [Path(s).resolve() for s in sources]
     digest = _digest(sources, f"{sim}:{toplevel}:{int(waves)}")
     design_dir = Path(build_dir).resolve() / f"{sim}-{digest}"
@@ -295,6 +333,12 @@ def run_cocotb(
         runner = get_runner(sim)
         t0 = time.perf_counter()
         build_args = list(_VERILATOR_ARGS) if sim == "verilator" else list(_ICARUS_ARGS)
+        build_sources = list(sources)
+        if waves and sim == "icarus":
+            dump = write_source(Path(build_dir).resolve() / "src" / f"nt_waves_{toplevel}.v",
+                                _icarus_dump_module(toplevel))
+            build_sources.append(dump)
+            build_args += ["-s", "nt_waves"]
         with build_lock(design_dir):
             if stamp.exists():
                 # Re-attach to the finished build without recompiling.
@@ -302,15 +346,14 @@ def run_cocotb(
                 runner.hdl_toplevel = toplevel
             else:
                 clear_build_folder(design_dir)
-                runner.build(
-                    sources=sources,
-                    hdl_toplevel=toplevel,
-                    build_dir=design_dir,
-                    build_args=build_args,
-                    waves=waves,
-                    timescale=("1ns", "1ps"),
-                    log_file=design_dir / "build.log" if quiet else None,
-                )
+                # cocotb's runner also reads WAVES itself; for Icarus it must not (see above).
+                hidden = os.environ.pop("WAVES", None) if sim == "icarus" else None
+                try:
+                    _build(runner, build_sources, toplevel, design_dir, build_args,
+                           waves and sim != "icarus", quiet)
+                finally:
+                    if hidden is not None:
+                        os.environ["WAVES"] = hidden
                 mark_built(stamp, digest + "\n")
         t1 = time.perf_counter()
 
@@ -359,6 +402,8 @@ def run_cocotb(
         build_seconds=t1 - t0,
         run_seconds=t2 - t1,
         run_dir=run_dir,
+        waves=next((p for p in (run_dir / f"{toplevel}.fst", run_dir / "dump.vcd",
+                                run_dir / "dump.fst") if waves and p.exists()), None),
     )
 
 
@@ -405,6 +450,8 @@ def run_checker(
     report.setdefault("mismatches", 0 if result.passed else -1)
     report["passed"] = result.passed
     report["run_dir"] = str(result.run_dir)
+    if result.waves is not None:
+        report["waves"] = str(result.waves)
     report["wall_seconds"] = result.run_seconds
     return report
 

@@ -17,6 +17,7 @@ from neurotile.blocks import Block, SimSummary
 from neurotile.neurons.spec import NeuronConfig, Param, Setting
 from neurotile.rtl.population import STORAGES, Population, datapath_for, top_name
 from neurotile.testbench.check import check_population
+from neurotile.testbench.runner import waves_requested
 
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
 
@@ -65,14 +66,17 @@ def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,
     def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
                  build_dir: Path) -> SimSummary:
         config, storage = config_of(params)
+        # Waveforms come from the cycle checker (cocotb): WAVES=1 selects it.
+        bulk = bool(params.get("bulk", True)) and sim != "amaranth" and not waves_requested()
         report = check_population(
             config, sim=sim, steps=steps, seed=seed, build_dir=build_dir, storage=storage,
-            bulk=bool(params.get("bulk", True)) and sim != "amaranth",
-            gap=params.get("gap", 0.2), stall=params.get("stall", 0.2))
+            bulk=bulk, gap=params.get("gap", 0.2), stall=params.get("stall", 0.2))
         mismatches = report["mismatches"]
         if not report["passed"] and mismatches == 0:
             mismatches = -1  # the simulation failed without reporting (see its log)
         detail = "" if report["passed"] else f"see {report.get('run_dir', build_dir)}"
+        if report.get("waves"):
+            detail = "; ".join(filter(None, [detail, f"waves: {report['waves']}"]))
         return SimSummary(sim, report["updates"], mismatches, report["spikes"],
                           report.get("seconds", 0.0), detail=detail)
 
