@@ -32,7 +32,6 @@ must be 0.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,8 +179,6 @@ def _inline(graph: Any, prefix: str) -> tuple[dict[str, Any], list[tuple[str, st
         if s in inner_io:  # out of a nested graph: from its Output node(s)
             outs = inner_io[s][1]
             s = outs[0] if len(outs) == 1 else s
-        elif s not in nodes and "." in src:  # an edge naming a node inside a nested graph
-            s = prefix + src
         if d in inner_io:
             ins = inner_io[d][0]
             d = ins[0] if len(ins) == 1 else d
@@ -489,9 +486,9 @@ def _snap(gain: np.ndarray) -> np.ndarray:
     return np.where(np.abs(gain - 1.0) < 1e-6, 1.0, gain)
 
 
-def _pair(value: Any, what: str, name: str) -> tuple[int, ...]:
-    arr = np.asarray(value).reshape(-1)
-    return tuple(int(v) for v in arr)
+def _ints(value: Any) -> tuple[int, ...]:
+    """A number or an array of numbers as a tuple of ints."""
+    return tuple(int(v) for v in np.asarray(value).reshape(-1))
 
 
 def _conv_matrix(node: Any, in_shape: tuple[int, ...], what: str
@@ -505,7 +502,7 @@ def _conv_matrix(node: Any, in_shape: tuple[int, ...], what: str
     if len(in_shape) == dims:  # a shape without channels: one channel
         in_shape = (1, *in_shape)
     if len(in_shape) != dims + 1 and given is not None:
-        spatial = _pair(given, what, "input_shape")
+        spatial = _ints(given)
         in_shape = (c_in_g * groups, *spatial)
     if len(in_shape) != dims + 1 or in_shape[0] != c_in_g * groups:
         raise UsageError(f"{what}: weight {list(w.shape)} (groups {groups}) does not fit an "
@@ -513,12 +510,12 @@ def _conv_matrix(node: Any, in_shape: tuple[int, ...], what: str
     spatial_in = in_shape[1:]
     kernel = w.shape[2:]
 
-    def per_dim(value: Any, name: str) -> tuple[int, ...]:
-        v = _pair(value, what, name)
+    def per_dim(value: Any) -> tuple[int, ...]:
+        v = _ints(value)
         return v * dims if len(v) == 1 else v
 
-    stride = per_dim(getattr(node, "stride", 1), "stride")
-    dilation = per_dim(getattr(node, "dilation", 1), "dilation")
+    stride = per_dim(getattr(node, "stride", 1))
+    dilation = per_dim(getattr(node, "dilation", 1))
     padding = getattr(node, "padding", 0)
     if isinstance(padding, (bytes, np.bytes_)):
         padding = padding.decode()
@@ -535,7 +532,7 @@ def _conv_matrix(node: Any, in_shape: tuple[int, ...], what: str
         else:
             raise UsageError(f"{what}: padding {padding!r} is not 'same', 'valid' or a number")
     else:
-        pad = per_dim(padding, "padding")
+        pad = per_dim(padding)
     out_sp = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
                    for n, p, d, k, s in zip(spatial_in, pad, dilation, kernel, stride))
     if min(out_sp) < 1:
@@ -579,9 +576,9 @@ def _pool_matrix(node: Any, in_shape: tuple[int, ...], what: str
     if len(in_shape) != 3:
         raise UsageError(f"{what}: needs an input of shape (channels, height, width), not "
                          f"{list(in_shape)}")
-    kernel = _pair(node.kernel_size, what, "kernel_size")
-    stride = _pair(node.stride, what, "stride")
-    padding = _pair(node.padding, what, "padding")
+    kernel = _ints(node.kernel_size)
+    stride = _ints(node.stride)
+    padding = _ints(node.padding)
     kernel, stride, padding = (v * 2 if len(v) == 1 else v for v in (kernel, stride, padding))
     c, h, w = in_shape
     oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
@@ -597,9 +594,3 @@ def _pool_matrix(node: Any, in_shape: tuple[int, ...], what: str
                 matrix[(ch * oh + i) * ow + j, (ch * h + y) * w + x] += 1
     return matrix, out_shape
 
-
-def summary(net: FloatNetwork) -> list[Mapping[str, Any]]:
-    """One JSON-ready line per layer."""
-    return [{"name": l.name, "model": l.model, "inputs": l.inputs, "neurons": l.size,
-             "recurrent": l.recurrent is not None,
-             "nodes": [f"{n} ({t})" for n, t in l.sources]} for l in net.layers]

@@ -18,9 +18,8 @@ the largest calibration input is ``2**input_bits - 1`` and rounded.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -134,11 +133,13 @@ def _leak_code(beta: np.ndarray, leak: str, beta_bits: int, width: int, what: st
     return code, 1 - 2.0 ** -code
 
 
-def _table_or_shared(values: np.ndarray) -> tuple[int | None, np.ndarray | None]:
-    """A shared value when all neurons agree, else a per-neuron table."""
+def _place(name: str, values: np.ndarray, settings: dict[str, Any],
+           per_neuron: dict[str, np.ndarray]) -> None:
+    """A setting shared by the layer when all neurons agree, else a per-neuron table."""
     if np.all(values == values[0]):
-        return int(values[0]), None
-    return None, values
+        settings[name] = int(values[0])
+    else:
+        per_neuron[name] = values
 
 
 def _membrane_limit(layer: FloatLayer, peak: FloatRun, index: int, width: int,
@@ -255,24 +256,18 @@ def quantise(net: FloatNetwork, calibration: FloatRun, inputs: np.ndarray,
                        "refractory_width": 0, "reset": net.reset,
                        "reset_delay": net.reset_delay}
             code, realised = _leak_code(fl.beta, options.leak, options.beta_bits, width, what)
-            shared, table = _table_or_shared(code)
-            (settings.__setitem__("decay", shared) if table is None
-             else per_neuron.__setitem__("decay", table))
+            _place("decay", code, settings, per_neuron)
             chosen["beta_error"] = float(np.max(np.abs(realised - fl.beta)))
             if model == "cuba-lif":
                 params["syn_width"] = width
                 assert fl.alpha is not None
                 scode, srealised = _leak_code(fl.alpha, options.leak, options.beta_bits, width,
                                               what)
-                shared, table = _table_or_shared(scode)
-                (settings.__setitem__("syn_decay", shared) if table is None
-                 else per_neuron.__setitem__("syn_decay", table))
+                _place("syn_decay", scode, settings, per_neuron)
                 chosen["alpha_error"] = float(np.max(np.abs(srealised - fl.alpha)))
         elif model == "if":
             params |= {"reset": net.reset, "reset_delay": net.reset_delay}
-        shared, table = _table_or_shared(threshold)
-        (settings.__setitem__("threshold", shared) if table is None
-         else per_neuron.__setitem__("threshold", table))
+        _place("threshold", threshold, settings, per_neuron)
         cls = get_model(model)
         try:
             cfg = cls(**params, **settings, per_neuron=per_neuron or None,
@@ -305,12 +300,3 @@ def candidates(layers: int, weight_bits: Sequence[int] = (4, 5, 6, 7, 8),
                    key=lambda p: (p[0] * 4 + p[1], p))
     return [QuantOptions(weight_bits=w, membrane_bits=m) for w, m in pairs]
 
-
-def with_widths(options: QuantOptions, **changes: Any) -> QuantOptions:
-    """``options`` with some fields changed."""
-    return replace(options, **changes)
-
-
-def bits_needed(value: float) -> int:
-    """Signed bits that hold ``-value .. value``."""
-    return max(2, math.ceil(math.log2(max(1.0, value) + 1)) + 1)
