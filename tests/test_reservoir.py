@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The seeded reservoir: generator, integer model, readout, hardware against the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurotile.neurons.network import run_network
+from neurotile.neurons.reservoir import (ReservoirParams, accumulator_width, float_weights,
+                                         integer_weights, quantisation, reservoir_network,
+                                         run_reservoir)
+
+
+# -- generator -----------------------------------------------------------------------------------
+
+def test_same_seed_same_network_other_seed_other_network():
+    a = reservoir_network(ReservoirParams(neurons=24, seed=5))
+    b = reservoir_network(ReservoirParams(neurons=24, seed=5))
+    c = reservoir_network(ReservoirParams(neurons=24, seed=6))
+    wa, wb, wc = (n.layers[0].weights.to_dense() for n in (a, b, c))
+    assert np.array_equal(wa, wb)
+    assert not np.array_equal(wa, wc)
+
+
+def test_distribution_dale_no_self_synapses_radius():
+    p = ReservoirParams(neurons=40, density=0.3, excitatory=0.75, radius=0.8, seed=3)
+    w_in, w_rec, exc = float_weights(p)
+    assert exc.sum() == 30
+    assert np.all(np.diag(w_rec) == 0)
+    assert np.all(w_rec[exc] >= 0) and np.all(w_rec[~exc] <= 0)
+    assert np.max(np.abs(np.linalg.eigvals(w_rec))) == pytest.approx(0.8)
+    assert np.all(np.abs(w_in[w_in != 0]) * p.in_max <= p.input_gain)
+    i_in, i_rec = integer_weights(p)
+    assert np.all(i_rec[exc] >= 0) and np.all(i_rec[~exc] <= 0)
+    q = quantisation(p)
+    assert q["kept"] == np.count_nonzero(i_in) + np.count_nonzero(i_rec)
+    assert q["synapses"] == q["kept"] + q["dropped"]
+
+
+def test_accumulators_never_saturate_so_the_current_is_exact():
+    p = ReservoirParams(neurons=16, density=0.9, input_density=1.0, radius=3.0, seed=2)
+    net = reservoir_network(p)
+    layer = net.layers[0]
+    w_in, w_rec = integer_weights(p)
+    assert layer.sparse.acc_width == accumulator_width(p, w_in, w_rec)
+    x = np.full((1, 6, p.inputs), p.in_max)
+    run = run_reservoir(p, x)
+    assert run.acc_saturations == [0]
+    assert np.array_equal(run.spikes[0], run_network(net, x).spikes[0])
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"neurons": 1}, "neurons must be between 2 and 1024, not 1"),
+    ({"density": 1.5}, "density must be between 0 and 1, not 1.5"),
+    ({"threshold": 600}, "threshold must be between 1 and 511 for a 10-bit membrane, not 600"),
+    ({"decay": 0}, "decay must be between 1 and 9 for a 10-bit membrane, not 0"),
+    ({"seed": -1}, r"seed must be between 0 and \d+, not -1"),
+])
+def test_invalid_parameters_are_named(kw, message):
+    with pytest.raises(ValueError, match=rf"^{message}$"):
+        ReservoirParams(**kw)
+
+
+def test_empty_reservoir_is_silent():
+    p = ReservoirParams(neurons=8, density=0.0, input_density=0.0)
+    run = run_reservoir(p, np.full((2, 4, p.inputs), 3))
+    assert not run.spikes[0].any()
