@@ -66,3 +66,71 @@ def test_empty_reservoir_is_silent():
     p = ReservoirParams(neurons=8, density=0.0, input_density=0.0)
     run = run_reservoir(p, np.full((2, 4, p.inputs), 3))
     assert not run.spikes[0].any()
+
+
+# -- hardware against the integer model ----------------------------------------------------------
+
+from neurotile.blocks.reservoir import BLOCK, check_reservoir, reservoir_top  # noqa: E402
+from neurotile.design import elaborate  # noqa: E402
+
+SMALL = ReservoirParams(neurons=12, inputs=4, density=0.3, seed=4)
+
+
+@pytest.mark.parametrize("plant", [None, (2, 3, 5)])
+def test_icarus_bulk_every_spike_matches_and_a_planted_error_is_caught(tmp_path, plant):
+    report = check_reservoir(SMALL, sim="icarus", samples=6, sample_steps=6, seed=11,
+                             build_dir=tmp_path, plant=plant)
+    assert report["spikes"] > 0
+    if plant is None:
+        assert report["mismatches"] == 0, report["first_mismatches"][:3]
+    else:
+        first = report["first_mismatches"][0]
+        assert report["mismatches"] == 1
+        assert (first["sample"], first["step"], first["neuron"]) == plant
+
+
+def test_amaranth_programmable_weights_match(tmp_path):
+    p = ReservoirParams(neurons=6, inputs=3, density=0.5, input_width=2, seed=9)
+    report = check_reservoir(p, sim="amaranth", samples=2, sample_steps=4, seed=3,
+                             build_dir=tmp_path, weights="programmable", gap=0.3, stall=0.3)
+    assert report["spikes"] > 0
+    assert report["mismatches"] == 0, report["first_mismatches"][:3]
+
+
+def test_same_parameters_byte_identical_verilog_other_seed_other_top():
+    params = {"neurons": 8, "inputs": 3, "seed": 2}
+    a = elaborate(BLOCK, params)
+    b = elaborate(BLOCK, dict(params))
+    assert a.verilog == b.verilog
+    assert a.top == reservoir_top(ReservoirParams(neurons=8, inputs=3, seed=2))
+    assert elaborate(BLOCK, params | {"seed": 3}).top != a.top
+
+
+# -- command line --------------------------------------------------------------------------------
+
+from neurotile.cli import main  # noqa: E402
+
+
+def test_cli_generate_and_simulate(tmp_path, capsys):
+    assert main(["generate", "reservoir", "--neurons", "8", "--inputs", "3", "--seed", "5",
+                 "-o", str(tmp_path / "v")]) == 0
+    top = reservoir_top(ReservoirParams(neurons=8, inputs=3, seed=5))
+    assert (tmp_path / "v" / f"{top}.v").is_file()
+    capsys.readouterr()
+    assert main(["simulate", "reservoir", "--neurons", "6", "--inputs", "3", "--sim",
+                 "amaranth", "--steps", "8", "--sample-steps", "4"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("amaranth: 48 neuron-updates checked, 0 mismatches")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--density", "1.5"], "reservoir: density must be between 0 and 1, not 1.5"),
+    (["--neurons", "1"], "reservoir: neurons must be between 2 and 1024, not 1"),
+    (["--threshold", "0"], "reservoir: threshold must be between 1 and 511 for a 10-bit "
+                           "membrane, not 0"),
+])
+def test_cli_bad_parameter_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
+    out = tmp_path / "v"
+    assert main(["generate", "reservoir", *args, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(message)
+    assert not out.exists()

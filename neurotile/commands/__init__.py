@@ -68,7 +68,10 @@ def add_block_parsers(
     for block in blocks().values():
         if needs and getattr(block, needs) is None:
             continue
-        p = sub.add_parser(block.name, help=block.summary, description=block.summary)
+        # A block parameter may share a common option's name (the reservoir's --seed): the
+        # common option, added last, takes the flag, so both read one value.
+        p = sub.add_parser(block.name, help=block.summary, description=block.summary,
+                           conflict_handler="resolve")
         for param in block.params + (block.sim_params if with_sim else ()):
             add_param(p, param)
         if common:
