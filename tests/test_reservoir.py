@@ -134,3 +134,40 @@ def test_cli_bad_parameter_is_one_line_exit_2_nothing_written(tmp_path, capsys, 
     assert main(["generate", "reservoir", *args, "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(message)
     assert not out.exists()
+
+
+# -- readout -------------------------------------------------------------------------------------
+
+from neurotile.neurons.readout import (DIGITS, digits_series, digits_split, filtered,  # noqa: E402
+                                       memory_capacity, ridge_fit, ridge_predict)
+
+
+def test_filtered_is_the_first_order_recursion():
+    s = np.array([[[1], [0], [1], [0]]])
+    assert np.allclose(filtered(s, 0.5)[0, :, 0], [1, 0.5, 1.25, 0.625])
+    with pytest.raises(ValueError, match=r"^lam must be in \[0, 1\), not 1.0$"):
+        filtered(s, 1.0)
+
+
+def test_ridge_recovers_a_linear_map():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 5))
+    y = x @ np.array([1.0, -2.0, 0.0, 0.5, 3.0]) + 4.0
+    assert np.allclose(ridge_predict(ridge_fit(x, y, 1e-6), x), y, atol=1e-4)
+
+
+def test_memory_capacity_of_a_delay_line_counts_its_taps():
+    u = np.random.default_rng(1).integers(0, 16, 3000).astype(float)
+    taps = np.stack([np.roll(u, k) for k in range(1, 4)], axis=1)  # u[t-1], u[t-2], u[t-3]
+    mc = memory_capacity(taps, u, max_delay=10, alpha=1e-6)
+    assert mc["r2"][:3] == pytest.approx([1, 1, 1])
+    assert mc["mc"] == pytest.approx(3.0, abs=0.05)
+
+
+def test_digits_rows_are_steps_and_the_split_is_the_examples():
+    d = digits_split()
+    x = digits_series(d["pixels"])
+    assert x.shape == (1797, 8, 8) and x.min() == 0 and x.max() == 15
+    assert np.array_equal(x[:, 2], np.floor(d["pixels"].reshape(-1, 8, 8)[:, 2] * 15 / 16 + 0.5))
+    test = np.load(DIGITS.parent / "digits_test.npz")["index"]
+    assert np.array_equal(d["test"], test) and len(d["train"]) == 1437
