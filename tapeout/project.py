@@ -114,9 +114,9 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
             continue
         if key in common:
             common[key] = value
-        elif key in block_params:
+        if key in block_params:  # a block parameter named like a common one reads it too
             block_params[key] = value
-        else:
+        elif key not in common:
             raise UsageError(f"{adapter.block}: unknown parameter {key!r}")
     steps = common["steps"] if common["steps"] is not None else adapter.test_steps
     if steps < 1:

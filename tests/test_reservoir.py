@@ -76,6 +76,7 @@ from neurotile.design import elaborate  # noqa: E402
 SMALL = ReservoirParams(neurons=12, inputs=4, density=0.3, seed=4)
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("plant", [None, (2, 3, 5)])
 def test_icarus_bulk_every_spike_matches_and_a_planted_error_is_caught(tmp_path, plant):
     report = check_reservoir(SMALL, sim="icarus", samples=6, sample_steps=6, seed=11,
@@ -171,3 +172,86 @@ def test_digits_rows_are_steps_and_the_split_is_the_examples():
     assert np.array_equal(x[:, 2], np.floor(d["pixels"].reshape(-1, 8, 8)[:, 2] * 15 / 16 + 0.5))
     test = np.load(DIGITS.parent / "digits_test.npz")["index"]
     assert np.array_equal(d["test"], test) and len(d["train"]) == 1437
+
+
+# -- TinyTapeout project and gate level ----------------------------------------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+
+from neurotile.output import write_tree  # noqa: E402
+from neurotile.tapeout.adapters import get_adapter  # noqa: E402
+from neurotile.tapeout.check import check_project  # noqa: E402
+from neurotile.tapeout.project import AreaEstimate, generate, run_make  # noqa: E402
+
+TT = {"neurons": 8, "density": 0.3}
+
+
+def _estimate(verilog: str, top: str) -> AreaEstimate:
+    return AreaEstimate(9_000.0, 1000, 100, "fixed estimate for tests")
+
+
+@pytest.fixture(scope="module")
+def tt_project(tmp_path_factory):
+    project = generate(get_adapter("reservoir"), TT | {"seed": 2}, estimator=_estimate)
+    return write_tree(tmp_path_factory.mktemp("tt") / "res", project.files, force=False)
+
+
+def test_project_passes_the_rules_and_the_seed_draws_the_weights(tt_project):
+    assert check_project(tt_project) == []
+    manifest = json.loads((tt_project / "neurotile.json").read_text())
+    assert manifest["params"]["seed"] == 2 and manifest["common"]["seed"] == 2
+    other = generate(get_adapter("reservoir"), TT | {"seed": 3}, estimator=_estimate)
+    mine = (tt_project / "src" / f"{other.top}.v").read_text()
+    assert other.files[f"src/{other.top}.v"] != mine
+    # The test replays digits test images (8 inputs) and checks every neuron's count.
+    ops = json.loads((tt_project / "test" / "vectors.json").read_text())["ops"]
+    assert sum(op[0] == "R" and op[3].endswith("count") for op in ops) == 3 * 8
+
+
+def test_too_many_neurons_for_the_registers_is_one_line(tmp_path, capsys):
+    assert main(["tapeout", "reservoir", "--neurons", "40", "-o", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("reservoir: neurons must be at most 27 for the TinyTapeout project "
+                            "(one spike-count register per neuron, 32 addresses), not 40")
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.sim
+def test_projects_test_passes_and_a_planted_count_fails(tt_project, tmp_path):
+    result = run_make(tt_project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout)
+    broken = tmp_path / "broken"
+    shutil.copytree(tt_project, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
+    path = broken / "test" / "vectors.json"
+    vectors = json.loads(path.read_text())
+    target = next(i for i, op in enumerate(vectors["ops"])
+                  if op[0] == "R" and op[3].startswith("sample 1 ") and op[3].endswith("count"))
+    label = vectors["ops"][target][3]
+    vectors["ops"][target][2] ^= 1
+    path.write_text(json.dumps(vectors))
+    result = run_make(broken)
+    assert result.returncode != 0 and "FAIL=1" in result.stdout
+    assert "1 of " in result.stdout and label in result.stdout
+
+
+@pytest.mark.flows
+@pytest.mark.parametrize("plant", [None, (1, 2, 4)])
+def test_gate_level_netlist_matches_the_model_and_a_planted_error_is_caught(build_root, plant):
+    from neurotile.flows.synth import synthesize
+    from neurotile.testbench.network_bulk import network_design
+
+    p = ReservoirParams(neurons=8, inputs=3, density=0.3, seed=4)
+    verilog, top, _ = network_design(reservoir_network(p), "constant")  # the checker's top
+    work = build_root / "reservoir-gl" / top
+    netlist = work / "synth" / f"{top}.gl.v"
+    if not netlist.is_file():
+        work.mkdir(parents=True, exist_ok=True)
+        (work / f"{top}.v").write_text(verilog)
+        synthesize([work / f"{top}.v"], top=top, work_dir=work / "synth")
+    report = check_reservoir(p, sim="icarus", samples=3, sample_steps=5, seed=1,
+                             build_dir=work / "bulk", netlist=netlist, plant=plant)
+    assert report["spikes"] > 0
+    assert report["passed"], report["first_mismatches"][:3]

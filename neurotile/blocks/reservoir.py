@@ -110,13 +110,16 @@ def _option(params: dict[str, Any], name: str) -> Any:
 def check_reservoir(p: ReservoirParams, *, sim: str, samples: int, sample_steps: int, seed: int,
                     build_dir: Path, weights: str = "constant", rate: float = 0.5,
                     gap: float = 0.2, stall: float = 0.2, bulk: bool = True,
-                    plant: tuple[int, int, int] | None = None) -> dict[str, Any]:
+                    plant: tuple[int, int, int] | None = None,
+                    netlist: str | Path | None = None) -> dict[str, Any]:
     """Play ``samples`` random samples through the reservoir's hardware and compare.
 
     Input values are drawn from ``default_rng([seed, 1])``: each input non-zero with
     probability ``rate``, uniform in ``1 .. 2**input_width - 1``. ``bulk`` runs the bulk
     checker on ``icarus`` or ``verilator``; otherwise (or on ``amaranth``) Amaranth's simulator
-    runs cycle by cycle. ``plant = (sample, step, neuron)`` flips one expected spike. Returns
+    runs cycle by cycle. ``plant = (sample, step, neuron)`` flips one expected spike.
+    ``netlist``: run the synthesised gate-level netlist of the design (``<top>.gl.v``) on
+    Icarus instead of the RTL. Returns
     the checker's report (:func:`~neurotile.testbench.network_bulk.run_network_bulk`) plus
     ``seconds`` and ``passed`` (no mismatch, or only the planted one).
     """
@@ -128,7 +131,8 @@ def check_reservoir(p: ReservoirParams, *, sim: str, samples: int, sample_steps:
     t0 = time.perf_counter()
     if bulk and sim != "amaranth":
         report = run_network_bulk(net, x, sim=sim, weights=weights, build_dir=build_dir,
-                                  seed=seed, gap=gap, stall=stall, plant=plant)
+                                  seed=seed, gap=gap, stall=stall, plant=plant,
+                                  netlist=netlist)
     else:
         report = run_network_amaranth(net, x, weights=weights, seed=seed, gap=gap, stall=stall,
                                       plant=plant)

@@ -28,7 +28,10 @@ def _add(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="block", metavar="BLOCK", required=True,
                                 parser_class=type(parser))
     for adapter in adapters().values():
-        p = sub.add_parser(adapter.block, help=adapter.summary, description=adapter.summary)
+        # An adapter parameter may share a common option's name (the reservoir's --seed): the
+        # common option, added last, takes the flag, and the project reads it for both.
+        p = sub.add_parser(adapter.block, help=adapter.summary, description=adapter.summary,
+                           conflict_handler="resolve")
         for param in adapter.params + COMMON_PARAMS:
             add_param(p, param)
         p.add_argument("-o", "--output", required=True, metavar="DIR",
