@@ -7,9 +7,11 @@ For each reservoir size (default reservoir parameters, :class:`ReservoirParams`,
   :func:`~neurotile.neurons.readout.digits_series`), the split of ``examples/digits`` (1,437
   training, 360 test images). Two ridge readouts are trained on the training images and scored
   on the test images: *final state*, the exponentially filtered spike counts at the last step
-  (``lam``, one value per neuron), and *per step*, every step's spikes (8 per neuron). The
-  baselines are the same readouts on the raw inputs (no reservoir): the filtered input at the
-  last step (8 values), and every input of every step (all 64 pixels).
+  (``lam``, one value per neuron), *counts*, each neuron's spike count over the image (what
+  the hardware's ``result`` and the TinyTapeout project's ``COUNT`` registers hold), and *per
+  step*, every step's spikes (8 per neuron). The baselines are the same readouts on the raw
+  inputs (no reservoir): the filtered input at the last step (8 values), the inputs summed
+  over the steps (8 column sums), and every input of every step (all 64 pixels).
 * **memory capacity**: one input channel of i.i.d. 4-bit values, one 6,000-step run,
   ``MC = sum_k r^2`` over delays 1 .. 40 of a ridge readout of the filtered spikes trained on
   the first half after a 100-step washout and scored on the second
@@ -52,7 +54,7 @@ def digits(sizes: tuple[int, ...], lam: float, seed: int) -> dict[str, Any]:
     """Test accuracies of the readouts and baselines (see the module docstring)."""
     from neurotile.neurons.readout import (digits_accuracy, digits_series, digits_split,
                                            filtered)
-    from neurotile.neurons.reservoir import ReservoirParams, reservoir_spikes
+    from neurotile.neurons.reservoir import ReservoirParams, run_reservoir
 
     d = digits_split()
     x, y, train, test = digits_series(d["pixels"]), d["labels"], d["train"], d["test"]
@@ -60,13 +62,16 @@ def digits(sizes: tuple[int, ...], lam: float, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "baseline_final": digits_accuracy(fx[:, -1], y, train, test),
         "baseline_all": digits_accuracy(x, y, train, test),
+        "baseline_counts": digits_accuracy(x.sum(axis=1), y, train, test),
         "sizes": {},
     }
     for n in sizes:
         t0 = time.perf_counter()
-        s = reservoir_spikes(ReservoirParams(neurons=n, seed=seed), x)
+        run = run_reservoir(ReservoirParams(neurons=n, seed=seed), x)
+        s = run.spikes[0]
         out["sizes"][n] = {
             "final": digits_accuracy(filtered(s, lam)[:, -1], y, train, test),
+            "counts": digits_accuracy(run.counts, y, train, test),
             "per_step": digits_accuracy(s, y, train, test),
             "spike_rate": float(s.mean()),
             "seconds": round(time.perf_counter() - t0, 1),
@@ -149,6 +154,9 @@ def markdown(data: dict[str, Any]) -> str:
         "| final state (filtered counts at the last step) | "
         f"{_pct(dg['baseline_final']['test_accuracy'])} | "
         + " | ".join(_pct(v["final"]["test_accuracy"]) for v in dg["sizes"].values()) + " |",
+        "| counts (the hardware's end-of-sample counters; inputs summed) | "
+        f"{_pct(dg['baseline_counts']['test_accuracy'])} | "
+        + " | ".join(_pct(v["counts"]["test_accuracy"]) for v in dg["sizes"].values()) + " |",
         "| per step (every step's spikes or inputs) | "
         f"{_pct(dg['baseline_all']['test_accuracy'])} | "
         + " | ".join(_pct(v["per_step"]["test_accuracy"]) for v in dg["sizes"].values()) + " |",
@@ -194,10 +202,14 @@ def plot(data: dict[str, Any], path: Path) -> None:
     ns = [int(n) for n in dg["sizes"]]
     a.plot(ns, [100 * v["final"]["test_accuracy"] for v in dg["sizes"].values()], "o-",
            color="C0", label="reservoir, final state")
+    a.plot(ns, [100 * v["counts"]["test_accuracy"] for v in dg["sizes"].values()], "^-",
+           color="C2", label="reservoir, spike counts")
     a.plot(ns, [100 * v["per_step"]["test_accuracy"] for v in dg["sizes"].values()], "s-",
            color="C1", label="reservoir, per step")
     a.axhline(100 * dg["baseline_final"]["test_accuracy"], color="C0", ls=":",
               label="no reservoir, final state")
+    a.axhline(100 * dg["baseline_counts"]["test_accuracy"], color="C2", ls=":",
+              label="no reservoir, inputs summed")
     a.axhline(100 * dg["baseline_all"]["test_accuracy"], color="C1", ls=":",
               label="no reservoir, all 64 pixels")
     a.set(xscale="log", xticks=ns, xticklabels=[str(n) for n in ns], xlabel="reservoir neurons",
