@@ -82,7 +82,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("author", str, "neurotile user", "author for info.yaml", metavar="TEXT"),
     Param("clock_hz", int, 50_000_000, "clock frequency in Hz for info.yaml and config.json",
           metavar="HZ"),
-    Param("seed", int, 1, "seed of the random part of the test vectors"),
+    Param("seed", int, 1, "seed of the random part of the test vectors (and of the weights of "
+          "a block drawn from a seed, the reservoir)"),
     Param("steps", int, None, "timesteps the generated test runs (default: per block)"),
 )
 

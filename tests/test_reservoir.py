@@ -255,3 +255,17 @@ def test_gate_level_netlist_matches_the_model_and_a_planted_error_is_caught(buil
                              build_dir=work / "bulk", netlist=netlist, plant=plant)
     assert report["spikes"] > 0
     assert report["passed"], report["first_mismatches"][:3]
+
+
+# -- benchmark -----------------------------------------------------------------------------------
+
+def test_bench_writes_tables_and_figure(tmp_path, capsys):
+    from neurotile.bench.reservoir import main as bench
+
+    assert bench(["--sizes", "8", "--rtl-sizes", "--area-sizes", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "reservoir.md").read_text()
+    assert "| readout | no reservoir | N = 8 |" in table and "| 8 | " in table
+    assert (tmp_path / "reservoir.png").stat().st_size > 10_000
+    data = json.loads((tmp_path / "reservoir.json").read_text())
+    assert 0.5 < data["digits"]["baseline_all"]["test_accuracy"] <= 1.0
+    assert data["memory"]["8"]["mc"] >= 0.0
