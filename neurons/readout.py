@@ -51,12 +51,12 @@ def filtered(spikes: np.ndarray, lam: float) -> np.ndarray:
 
 def ridge_fit(x: np.ndarray, y: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
     """Ridge regression of ``y`` (``[samples]`` or ``[samples, targets]``) on ``x``
-    (``[samples, features]``); features are standardised (a standard deviation below 0.01 counts as 0.01), the
-    bias is not penalised."""
+    (``[samples, features]``); features are standardised (a standard deviation below 0.01
+    counts as 0.01, so a nearly constant feature is not blown up), the bias is not penalised."""
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     mean, std = x.mean(axis=0), x.std(axis=0)
-    std = np.maximum(std, 1e-2)  # a (nearly) constant feature is not scaled up
+    std = np.maximum(std, 1e-2)
     z = (x - mean) / std
     ym = y.mean(axis=0)
     gram = z.T @ z + alpha * np.eye(z.shape[1])
