@@ -293,7 +293,7 @@ def synthetic_stream(width: int, height: int, *, duration: int, noise_rate: floa
         span = width if vertical else height
         objects.append(("edge", vertical, int(rng.integers(0, span)), span))
     for _ in range(blobs):
-        pos = rng.uniform([2, 2], [width - 3, height - 3])
+        pos = rng.uniform([0, 0], [width - 1, height - 1])
         vel = rng.uniform(0.3, 0.8, 2) * rng.choice([-1, 1], 2)
         objects.append(("blob", pos, vel))
     prev = None
@@ -309,9 +309,9 @@ def synthetic_stream(width: int, height: int, *, duration: int, noise_rate: floa
                 inside |= (xx - pos[0]) ** 2 + (yy - pos[1]) ** 2 <= 4.0
                 pos += vel
                 for d, size in ((0, width), (1, height)):
-                    if not 1 <= pos[d] <= size - 2:
+                    if not 0 <= pos[d] <= size - 1:
                         vel[d] = -vel[d]
-                        pos[d] = min(max(pos[d], 1), size - 2)
+                        pos[d] = min(max(pos[d], 0), size - 1)
         if prev is not None:
             on = inside & ~prev
             off = prev & ~inside
