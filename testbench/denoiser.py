@@ -56,8 +56,11 @@ class Run:
     t: np.ndarray
 
 
-def _run(window: int, events: list[tuple[int, int, int]]) -> Run:
-    a = np.array(events, np.int64).reshape(-1, 3)
+def _run(p: DenoiserParams, window: int, events: list[tuple[int, int, int]]) -> Run:
+    """A run of the events whose coordinates the payload can carry (on a small sensor some
+    directed neighbours fall outside it)."""
+    a = np.array([e for e in events if 0 <= e[0] < 1 << p.x_bits and 0 <= e[1] < 1 << p.y_bits],
+                 np.int64).reshape(-1, 3)
     return Run(window, a[:, 0], a[:, 1], a[:, 2])
 
 
@@ -74,23 +77,23 @@ def _directed(p: DenoiserParams) -> list[Run]:
             ev += [(cx + dx, cy + dy, t), (cx, cy, t + gap)]
             t += gap + m  # the next pair starts long after, but aliases: a full period later
     ev += [(cx, cy, t), (cx, cy, t + 1), (cx, cy, t + 1)]
-    runs.append(_run(win, ev))
+    runs.append(_run(p, win, ev))
     # Smallest and largest windows, back-to-back neighbours at one time.
     for window in (1, m - 1):
         ev = [(0, 0, 5), (1, 0, 5), (0, 1, 5), (1, 1, 5 + window - 1), (2, 1, 5 + window),
               (2, 2, 5 + 2 * window), (2, 2, 5 + 2 * window)]
-        runs.append(_run(window, ev))
+        runs.append(_run(p, window, ev))
     # Borders and corners: walk the edge of the sensor one pixel per time unit.
     edge = [(x, 0) for x in range(w)] + [(w - 1, y) for y in range(1, h)] + \
         [(x, h - 1) for x in range(w - 2, -1, -1)] + [(0, y) for y in range(h - 2, 0, -1)]
-    runs.append(_run(2, [(x, y, k) for k, (x, y) in enumerate(edge)]))
+    runs.append(_run(p, 2, [(x, y, k) for k, (x, y) in enumerate(edge)]))
     # Outside the sensor (when its size is not a power of two): dropped, not stored.
     xs, ys = (1 << p.x_bits) - 1, (1 << p.y_bits) - 1
     if xs >= w or ys >= h:
         ev = [(min(xs, w - 1) if xs < w else xs, ys if ys >= h else 0, 3),
               (xs if xs >= w else 0, 0, 4), (w - 1, h - 1, 4), (w - 2, h - 1, 5),
               (xs if xs >= w else w - 1, ys if ys >= h else h - 1, 6), (w - 1, h - 2, 6)]
-        runs.append(_run(win, ev))
+        runs.append(_run(p, win, ev))
     # Wrap-around: times cross 2**ts_bits many times, with gaps near multiples of it.
     rng = np.random.default_rng(p.ts_bits)
     ev, t = [], m - 3
@@ -99,7 +102,7 @@ def _directed(p: DenoiserParams) -> list[Run]:
             max(0, cy - 1), min(h, cy + 2)))
         ev.append((x, y, t))
         t += int(rng.choice([0, 1, win - 1, win, m - 1, m, m + 1, m + win - 1]))
-    runs.append(_run(win, ev))
+    runs.append(_run(p, win, ev))
     return runs
 
 
@@ -130,13 +133,14 @@ def make_runs(p: DenoiserParams, steps: int, seed: int, *,
     """Seeded runs: the directed corners (when ``directed``), then random runs and a synthetic
     scene until ``steps`` events are planned."""
     rng = np.random.default_rng(seed)
+    m = 1 << p.ts_bits
     runs = _directed(p) if directed else []
     left = max(0, steps - sum(r.t.size for r in runs))
     if left >= 200:
         scene = synthetic_stream(p.width, p.height, duration=4 * left, noise_rate=10.0,
                                  seed=seed, tick=4)
         n = min(left // 2, len(scene))
-        runs.append(Run(int(rng.integers(4, (1 << p.ts_bits))), scene.x[:n], scene.y[:n],
+        runs.append(Run(int(rng.integers(min(4, m - 1), m)), scene.x[:n], scene.y[:n],
                         scene.t[:n]))
         left -= n
     while left > 0:
@@ -172,6 +176,8 @@ def pack_event(p: DenoiserParams, x: int, y: int, t: int) -> int:
     """An event's payload bits (``t`` is reduced modulo ``2**ts_bits``)."""
     from neurotile.rtl.denoiser import event_layout
 
+    if not (0 <= x < 1 << p.x_bits and 0 <= y < 1 << p.y_bits):
+        raise ValueError(f"event ({x}, {y}) does not fit the payload's coordinates")
     layout = event_layout(p)
     x_off, y_off, t_off = (layout["x"].offset, layout["y"].offset, layout["t"].offset)
     return (x << x_off) | (y << y_off) | ((t & ((1 << p.ts_bits) - 1)) << t_off)

@@ -25,6 +25,7 @@ DESIGNS = {
     "exact8": dict(width=4, height=4, ts_bits=5, neighbours=8),
     "rowcol4": dict(width=6, height=5, ts_bits=4, filter="rowcol"),
     "rowcol8": dict(width=7, height=4, ts_bits=5, filter="rowcol", neighbours=8),
+    "tiny": dict(width=2, height=3, ts_bits=2, neighbours=8),
 }
 
 
