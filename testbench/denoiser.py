@@ -278,8 +278,9 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[DenoiserStimulus, DenoiserChec
 
     Keys: ``params`` (:class:`DenoiserParams` fields), ``steps`` (events), ``seed``; optional
     ``directed``, ``gap``, ``stall``, ``plant`` (the index of an event whose expected decision
-    is flipped, which the run must report as its only mismatch) and ``corrupt`` (the same,
-    unannounced).
+    is flipped, which the run must report as its only mismatch), ``corrupt`` (the same,
+    unannounced) and ``gate_level`` (sample at the falling clock edge, for netlists whose cell
+    models switch a unit delay after the rising one).
     """
     p = DenoiserParams(**cfg["params"])
     stim = DenoiserStimulus(p, make_runs(p, int(cfg["steps"]), int(cfg["seed"]),
@@ -328,6 +329,7 @@ if cocotb is not None:
         stim, checker = check_config(cfg)
         log.info("denoiser check: %d runs, %d events, seed %d", len(stim.runs), stim.events,
                  cfg["seed"])
-        report = await cocotb_loop(dut, checker, max_cycles=max_cycles(stim))
+        report = await cocotb_loop(dut, checker, max_cycles=max_cycles(stim),
+                                   settle=bool(cfg.get("gate_level")))
         write_report(report)
         verdict(cfg, report)

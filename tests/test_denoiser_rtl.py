@@ -102,3 +102,28 @@ def test_verilog_is_byte_identical():
 def test_generator_rejects(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Denoiser(**kwargs)
+
+
+# -- bulk path ---------------------------------------------------------------------------------
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+@pytest.mark.parametrize("name", ["exact8", "rowcol4"])
+def test_bulk_bit_exact(sim, name, build_root):
+    p = DenoiserParams(**DESIGNS[name])
+    report = block.run_bulk_design(p, sim=sim, steps=3000, seed=6,
+                                   build_dir=build_root / "denoiser" / name)
+    assert report["passed"] and report["mismatches"] == 0, report["first_mismatches"][:3]
+    assert report["decisions"] == report["events"] >= 3000
+    assert 0 < report["spikes"] < report["events"]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_bulk_reports_planted_error(sim, build_root):
+    p = DenoiserParams(**DESIGNS["exact8"])
+    report = block.run_bulk_design(p, sim=sim, steps=500, seed=6, plant=321,
+                                   build_dir=build_root / "denoiser" / "exact8")
+    assert report["passed"] and report["mismatches"] == 1
+    first = report["first_mismatches"][0]
+    assert (first["step"], first["field"]) == (321, "pass")

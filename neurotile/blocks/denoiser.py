@@ -9,11 +9,14 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary
 from neurotile.neurons.denoiser import PARAMS, DenoiserParams
 
-__all__ = ["BLOCK", "denoiser_params", "run_design", "simulate", "SIM_PARAMS"]
+__all__ = ["BLOCK", "denoiser_params", "run_design", "run_bulk_design", "simulate",
+           "SIM_PARAMS"]
 
 SIM_PARAMS = (
     Param("gap", float, 0.2, "probability an event is not offered on a cycle"),
     Param("stall", float, 0.2, "probability a decision is not read on a cycle"),
+    Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
+          "verilator); --no-bulk uses the cycle-level cocotb checker"),
 )
 
 
@@ -71,13 +74,28 @@ def run_design(p: DenoiserParams, *, sim: str, steps: int, seed: int, build_dir:
     return report
 
 
+def run_bulk_design(p: DenoiserParams, *, sim: str, steps: int, seed: int, build_dir: Path,
+                    **options: Any) -> dict[str, Any]:
+    """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path
+    (:mod:`neurotile.testbench.denoiser_bulk`)."""
+    from neurotile.design import elaborate
+    from neurotile.testbench.denoiser_bulk import run_denoiser_bulk
+
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    design = elaborate(BLOCK, p.structural())
+    report = run_denoiser_bulk(cfg, sim=sim, verilog=design.verilog, top=design.top,
+                               ports=design.ports, build_dir=Path(build_dir) / "bulk")
+    return report | {"passed": report["mismatches"] == (1 if cfg.get("plant") is not None
+                                                        else 0)}
+
+
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate denoiser``: directed corners and random streams, every decision
     checked (``--steps``: events)."""
     p = denoiser_params(params)
-    report = run_design(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
-                        **sim_options(params))
+    run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **sim_options(params))
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
