@@ -70,7 +70,7 @@ FILTERS = ("exact", "rowcol")
 PARAMS = (
     Param("width", int, 16, "sensor columns, x in 0..width-1 (2..1024)", low=2, high=1024),
     Param("height", int, 16, "sensor rows, y in 0..height-1 (2..1024)", low=2, high=1024),
-    Param("ts_bits", int, 6, "bits of a stored timestamp; times compare modulo 2**ts_bits "
+    Param("ts_bits", int, 4, "bits of a stored timestamp; times compare modulo 2**ts_bits "
           "(2..32)", low=2, high=32),
     Param("filter", str, "exact", "exact: per-pixel timestamps; rowcol: per row and column "
           "(O(width + height) memory)", choices=FILTERS),
@@ -92,7 +92,7 @@ class DenoiserParams:
 
     width: int = 16
     height: int = 16
-    ts_bits: int = 6
+    ts_bits: int = 4
     filter: str = "exact"
     neighbours: int = 4
 

@@ -71,7 +71,7 @@ class Denoiser(wiring.Component):
         Parameters out of range (see :class:`~neurotile.neurons.denoiser.DenoiserParams`).
     """
 
-    def __init__(self, *, width: int = 16, height: int = 16, ts_bits: int = 6,
+    def __init__(self, *, width: int = 16, height: int = 16, ts_bits: int = 4,
                  filter: str = "exact", neighbours: int = 4) -> None:
         self.params = p = DenoiserParams(width=width, height=height, ts_bits=ts_bits,
                                          filter=filter, neighbours=neighbours)
