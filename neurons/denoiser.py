@@ -26,13 +26,18 @@ decision (the own pixel is never its own neighbour, so the order only matters to
 
 Time is integer. The hardware stores ``ts_bits`` bits of each time and compares modulo
 ``M = 2**ts_bits``: an entry with stored ``s`` is *recent* for an event at ``t`` when it is valid
-and ``(t - s) mod M < window``, with ``1 <= window < M``. Each entry has a valid bit, cleared at
-reset: nothing has fired before the first event. Aliasing: an entry older than ``M`` time units
-looks ``age mod M`` old, so an event can pass on a neighbour's event from ``k * M + d``
-(``d < window``) time units ago. Exact results need every time gap between an event and the
-neighbour events it is compared with to be below ``M``, e.g. streams shorter than ``M``; the
-hardware cost is ``ts_bits`` per entry. :func:`denoise` with ``ts_bits=None`` is the unbounded
-filter (no aliasing) the integer model is compared with.
+and ``(t - s) mod M < window``, with ``1 <= window <= H = M / 2``. Stale entries: each entry has
+a valid bit, cleared at reset (nothing has fired before the first event), and time is cut into
+*epochs* of ``H`` units, told apart by the top bit of ``t mod M``. When an event's top bit
+differs from the previous event's, a new epoch has begun and every entry whose stored top bit
+equals the new one is invalidated *before* the event's decision: it was written two epochs ago
+(at least ``H + 1 >= window`` units before) and would soon alias. So every valid entry is less
+than ``M`` old and its modular age is its true age, and the filter equals the unbounded one
+(:func:`denoise` with ``ts_bits=None``) whenever consecutive events are less than ``H`` apart.
+A longer gap can hide an epoch change; the host then sends *time markers*, events with
+``x >= width`` (the ``x`` field has a spare value for that: it is ``bits(width)`` wide), which
+are dropped and stored nowhere but advance the epoch. Hardware cost: ``ts_bits + 1`` bits per
+entry.
 
 Initial memory: ``tonic.functional.denoise_numpy`` starts with every pixel's memory at
 ``filter_time``, as if every pixel had fired at time 0, so an event before ``window`` passes
@@ -40,8 +45,8 @@ when any in-grid neighbour exists, and its grid is ``max(x) + 1`` by ``max(y) + 
 neurotile filter starts with nothing fired. ``primed=True`` reproduces tonic's start (every
 entry valid with time 0) in the reference model; the hardware starts unprimed.
 
-Out-of-range events (``x >= width`` or ``y >= height``) are dropped and leave the memory as it
-was (the hardware does the same; the command line refuses them).
+Out-of-range events (``x >= width`` or ``y >= height``) are dropped and stored nowhere; their
+time still advances the epoch (time markers). The command line refuses them in event files.
 """
 
 from __future__ import annotations
@@ -113,8 +118,14 @@ class DenoiserParams:
         return max(1, (self.height - 1).bit_length())
 
     @property
+    def x_field_bits(self) -> int:
+        """Bits of an event's ``x``: one value past the sensor at least (time markers)."""
+        return self.width.bit_length()
+
+    @property
     def window_max(self) -> int:
-        return (1 << self.ts_bits) - 1
+        """Largest window, ``2**(ts_bits - 1)`` (half the timestamp period)."""
+        return 1 << (self.ts_bits - 1)
 
     def memory_bits(self) -> int:
         """Bits of filter memory, valid bits included."""
@@ -169,10 +180,10 @@ def denoise(p: DenoiserParams, x: Sequence[int], y: Sequence[int], t: Sequence[i
         Event coordinates and times, in time order, ``t >= 0``.
     window : int
         Time units: an event passes on a neighbour's event less than ``window`` before it;
-        ``1 .. 2**ts_bits - 1`` when times are stored modulo ``2**ts_bits``.
+        ``1 .. 2**(ts_bits - 1)`` when times are stored modulo ``2**ts_bits``.
     ts_bits : int or None
-        Bits of stored times (default: ``p.ts_bits``, what the hardware does); ``None`` keeps
-        times unbounded (no aliasing).
+        Bits of stored times (default: ``p.ts_bits``, what the hardware does, epochs
+        included); ``None`` keeps times unbounded (no aliasing, no epochs).
     primed : bool
         Start as ``tonic.functional.denoise_numpy`` does, every pixel having fired at time 0
         (``exact`` only).
@@ -205,17 +216,38 @@ def _recent(valid: bool, stored: int, t: int, window: int, mask: int | None) -> 
     return age < window
 
 
+class _Epochs:
+    """The epoch rule: on a change of the time's top bit, entries with that top bit expire."""
+
+    def __init__(self, mask: int | None) -> None:
+        self.top = None if mask is None else (mask + 1) >> 1
+        self.last = 0
+
+    def expire(self, t: int, tables: list[tuple[list[int], list[bool]]]) -> None:
+        if self.top is None:
+            return
+        bit = t & self.top
+        if bit != (self.last & self.top):
+            for stored, valid in tables:
+                for k, s in enumerate(stored):
+                    if valid[k] and (s & self.top) == bit:
+                        valid[k] = False
+        self.last = t
+
+
 def _exact(p: DenoiserParams, xs: np.ndarray, ys: np.ndarray, ts: np.ndarray, window: int,
            mask: int | None, primed: bool) -> np.ndarray:
     w, h = p.width, p.height
     stored = [0] * (w * h)
     valid = [primed] * (w * h)
+    epochs = _Epochs(mask)
     offsets = neighbour_offsets(p.neighbours)
     out = np.zeros(xs.size, bool)
     for i, (x, y, t) in enumerate(zip(xs.tolist(), ys.tolist(), ts.tolist())):
+        tm = t if mask is None else t & mask
+        epochs.expire(tm, [(stored, valid)])
         if not (0 <= x < w and 0 <= y < h):
             continue
-        tm = t if mask is None else t & mask
         hit = False
         for dx, dy in offsets:
             nx, ny = x + dx, y + dy
@@ -234,12 +266,14 @@ def _rowcol(p: DenoiserParams, xs: np.ndarray, ys: np.ndarray, ts: np.ndarray, w
     w, h = p.width, p.height
     col_t, col_y, col_v = [0] * w, [0] * w, [False] * w
     row_t, row_x, row_v = [0] * h, [0] * h, [False] * h
+    epochs = _Epochs(mask)
     offsets = neighbour_offsets(p.neighbours)
     out = np.zeros(xs.size, bool)
     for i, (x, y, t) in enumerate(zip(xs.tolist(), ys.tolist(), ts.tolist())):
+        tm = t if mask is None else t & mask
+        epochs.expire(tm, [(col_t, col_v), (row_t, row_v)])
         if not (0 <= x < w and 0 <= y < h):
             continue
-        tm = t if mask is None else t & mask
         hit = False
         for dx, dy in offsets:
             nx, ny = x + dx, y + dy

@@ -8,7 +8,7 @@ The filter rule, its two architectures and the modular time comparison are speci
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,9 +18,10 @@ __all__ = ["Denoiser", "event_layout"]
 
 
 def event_layout(p: DenoiserParams) -> data.StructLayout:
-    """Payload of the event stream, least significant field first: ``x``, ``y``, ``t`` (the
-    event time modulo ``2**ts_bits``)."""
-    return data.StructLayout({"x": unsigned(p.x_bits), "y": unsigned(p.y_bits),
+    """Payload of the event stream, least significant field first: ``x`` (``bits(width)``
+    wide, so ``x = width`` exists: a time marker), ``y``, ``t`` (the event time modulo
+    ``2**ts_bits``)."""
+    return data.StructLayout({"x": unsigned(p.x_field_bits), "y": unsigned(p.y_bits),
                               "t": unsigned(p.ts_bits)})
 
 
@@ -34,16 +35,19 @@ class Denoiser(wiring.Component):
     event per cycle and the latency one cycle.
 
     Memory (``amaranth.lib.memory.Memory`` with asynchronous read ports, written on the clock
-    edge that accepts the event, so the next event reads what this one wrote; valid bits are
-    registers cleared by reset):
+    edge that accepts the event, so the next event reads what this one wrote) holds the low
+    ``ts_bits - 1`` bits of each stored time; the top bits and the valid bits are registers
+    (cleared by reset), so an epoch change can expire every entry at once:
 
-    * ``exact``: ``width * height`` times of ``ts_bits`` bits, one read port per neighbour (4 or
-      8);
+    * ``exact``: ``width * height`` entries, one read port per neighbour (4 or 8);
     * ``rowcol``: ``width`` entries ``(time, row)`` and ``height`` entries ``(time, column)``,
       three read ports each (columns ``x - 1 .. x + 1``, rows ``y - 1 .. y + 1``).
 
     A stored time ``s`` is recent for an event at ``t`` when its entry is valid and
-    ``(t - s) mod 2**ts_bits < window``. Events outside the sensor are dropped and not stored.
+    ``(t - s) mod 2**ts_bits < window``. When the top bit of ``t`` differs from the previous
+    event's, the entries whose stored top bit equals it expire, before this event's decision
+    (see :mod:`neurotile.neurons.denoiser` for why). Events outside the sensor are dropped and
+    stored nowhere, but their time counts for the epochs (time markers).
 
     Parameters
     ----------
@@ -63,7 +67,8 @@ class Denoiser(wiring.Component):
     decisions : Out(stream.Signature(1))
         One bit per event, 1 when it passes.
     window : In(ts_bits)
-        The time window, ``1 .. 2**ts_bits - 1`` (0 drops every event).
+        The time window, ``1 .. 2**(ts_bits - 1)`` (0 drops every event; larger windows
+        meet aliased entries).
 
     Raises
     ------
@@ -86,67 +91,96 @@ class Denoiser(wiring.Component):
         p = self.params
         ev = self.events.payload
         x, y, t = ev.x, ev.y, ev.t
+        low = p.ts_bits - 1
         accept = self.events.valid & self.events.ready
         inside = (x < p.width) & (y < p.height)
+        write = accept & inside
 
-        def recent(valid, stored):
+        # Epochs: a change of the time's top bit expires the entries with that top bit.
+        top = t[low]
+        last_top = Signal()
+        changed = Signal()
+        m.d.comb += changed.eq(top != last_top)
+        with m.If(accept):
+            m.d.sync += last_top.eq(top)
+
+        def recent(valid, tops, addr, stored_low):
+            """``valid`` and ``tops`` (bit vectors) at ``addr``, with the stored low bits."""
+            stored_top = tops.bit_select(addr, 1)
+            live = valid.bit_select(addr, 1) & ~(changed & (stored_top == top))
             age = Signal(p.ts_bits)
-            m.d.comb += age.eq(t - stored)
-            return valid & (age < self.window)
+            m.d.comb += age.eq(t - Cat(stored_low, stored_top))
+            return live & (age < self.window)
+
+        def table(name, depth, shape):
+            """A memory of ``shape`` with valid and top-bit registers; its write port."""
+            mem = memory.Memory(shape=shape, depth=depth, init=[])
+            m.submodules[name] = mem
+            valid = Signal(depth, name=f"{name}_valid")
+            tops = Signal(depth, name=f"{name}_tops")
+            return mem, valid, tops
+
+        def update(valid, tops, depth, addr):
+            """Expire on an epoch change; mark ``addr`` written with the current top bit."""
+            one = Signal(depth, name=f"{valid.name}_one")
+            same = Signal(depth, name=f"{valid.name}_same")
+            m.d.comb += [one.eq(Const(1, depth) << addr),
+                         same.eq(Mux(top, tops, ~tops))]
+            expired = Mux(changed, same, 0)
+            with m.If(accept):
+                m.d.sync += valid.eq((valid & ~expired) | Mux(inside, one, 0))
+            with m.If(write):
+                m.d.sync += tops.eq((tops & ~one) | Mux(top, one, 0))
 
         hits = []
         if p.filter == "exact":
             n = p.width * p.height
-            m.submodules.times = times = memory.Memory(shape=unsigned(p.ts_bits), depth=n,
-                                                       init=[])
-            valid = Signal(n)
-            wr = times.write_port()
+            times, valid, tops = table("times", n, unsigned(low))
             for k, (dx, dy) in enumerate(neighbour_offsets(p.neighbours)):
-                nx, ny = x + dx, y + dy
                 ok = Signal(name=f"in_sensor_{k}")
-                m.d.comb += ok.eq(_within(x, dx, p.width) & _within(y, dy, p.height))
                 addr = Signal(range(n), name=f"addr_{k}")
-                m.d.comb += addr.eq(ny * p.width + nx)
                 rd = times.read_port(domain="comb")
-                m.d.comb += rd.addr.eq(addr)
-                hits.append(ok & recent(valid.bit_select(addr, 1), rd.data))
+                m.d.comb += [
+                    ok.eq(_within(x, dx, p.width) & _within(y, dy, p.height)),
+                    addr.eq((y + dy) * p.width + (x + dx)),
+                    rd.addr.eq(addr),
+                ]
+                hits.append(ok & recent(valid, tops, addr, rd.data))
             own = Signal(range(n))
-            m.d.comb += [
-                own.eq(y * p.width + x),
-                wr.addr.eq(own), wr.data.eq(t), wr.en.eq(accept & inside),
-            ]
-            with m.If(accept & inside):
-                m.d.sync += valid.eq(valid | (Const(1, n) << own))
+            wr = times.write_port()
+            m.d.comb += [own.eq(y * p.width + x),
+                         wr.addr.eq(own), wr.data.eq(t[:low]), wr.en.eq(write)]
+            update(valid, tops, n, own)
         else:
-            col_shape = data.StructLayout({"t": unsigned(p.ts_bits), "y": unsigned(p.y_bits)})
-            row_shape = data.StructLayout({"t": unsigned(p.ts_bits), "x": unsigned(p.x_bits)})
-            m.submodules.cols = cols = memory.Memory(shape=col_shape, depth=p.width, init=[])
-            m.submodules.rows = rows = memory.Memory(shape=row_shape, depth=p.height, init=[])
-            col_valid, row_valid = Signal(p.width), Signal(p.height)
-            col_wr, row_wr = cols.write_port(), rows.write_port()
+            cols, col_valid, col_tops = table("cols", p.width, data.StructLayout(
+                {"t": unsigned(low), "y": unsigned(p.y_bits)}))
+            rows, row_valid, row_tops = table("rows", p.height, data.StructLayout(
+                {"t": unsigned(low), "x": unsigned(p.x_bits)}))
             col_rd, row_rd = {}, {}
             for d in (-1, 0, 1):
-                cx, ry = x + d, y + d
                 c_ok, r_ok = Signal(name=f"col_ok_{d + 1}"), Signal(name=f"row_ok_{d + 1}")
-                m.d.comb += [c_ok.eq(_within(x, d, p.width)), r_ok.eq(_within(y, d, p.height))]
                 crd, rrd = cols.read_port(domain="comb"), rows.read_port(domain="comb")
-                m.d.comb += [crd.addr.eq(cx), rrd.addr.eq(ry)]
-                col_rd[d] = (c_ok, crd.data, col_valid.bit_select(crd.addr, 1))
-                row_rd[d] = (r_ok, rrd.data, row_valid.bit_select(rrd.addr, 1))
+                m.d.comb += [c_ok.eq(_within(x, d, p.width)), r_ok.eq(_within(y, d, p.height)),
+                             crd.addr.eq(x + d), rrd.addr.eq(y + d)]
+                col_rd[d] = (c_ok, crd)
+                row_rd[d] = (r_ok, rrd)
             for dx, dy in neighbour_offsets(p.neighbours):
-                c_ok, c, c_v = col_rd[dx]
-                r_ok, r, r_v = row_rd[dy]
-                by_col = (c.y == (y + dy)[:p.y_bits]) & recent(c_v, c.t)
-                by_row = (r.x == (x + dx)[:p.x_bits]) & recent(r_v, r.t)
+                c_ok, c = col_rd[dx]
+                r_ok, r = row_rd[dy]
+                by_col = (c.data.y == (y + dy)[:p.y_bits]) & \
+                    recent(col_valid, col_tops, c.addr, c.data.t)
+                by_row = (r.data.x == (x + dx)[:p.x_bits]) & \
+                    recent(row_valid, row_tops, r.addr, r.data.t)
                 hits.append(c_ok & r_ok & (by_col | by_row))
-            write = accept & inside
+            col_wr, row_wr = cols.write_port(), rows.write_port()
             m.d.comb += [
-                col_wr.addr.eq(x), col_wr.data.t.eq(t), col_wr.data.y.eq(y), col_wr.en.eq(write),
-                row_wr.addr.eq(y), row_wr.data.t.eq(t), row_wr.data.x.eq(x), row_wr.en.eq(write),
+                col_wr.addr.eq(x), col_wr.data.t.eq(t[:low]), col_wr.data.y.eq(y),
+                col_wr.en.eq(write),
+                row_wr.addr.eq(y), row_wr.data.t.eq(t[:low]), row_wr.data.x.eq(x),
+                row_wr.en.eq(write),
             ]
-            with m.If(write):
-                m.d.sync += [col_valid.eq(col_valid | (Const(1, p.width) << x)),
-                             row_valid.eq(row_valid | (Const(1, p.height) << y))]
+            update(col_valid, col_tops, p.width, x)
+            update(row_valid, row_tops, p.height, y)
 
         decision = Signal()
         m.d.comb += [

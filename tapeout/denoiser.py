@@ -34,13 +34,13 @@ def _params(params: dict[str, Any]) -> DenoiserParams:
 
 def _window(p: DenoiserParams, params: dict[str, Any]) -> int:
     window = params.get("window")
-    return p.check_window(window if window is not None else max(1, p.window_max // 4))
+    return p.check_window(window if window is not None else max(1, p.window_max // 2))
 
 
 def _event(p: DenoiserParams, x: int, y: int, t: int) -> int:
     layout = event_layout(p)
     return (x << layout["x"].offset) | (y << layout["y"].offset) | \
-        ((t & p.window_max) << layout["t"].offset)
+        ((t & ((1 << p.ts_bits) - 1)) << layout["t"].offset)
 
 
 def denoiser_regmap(params: dict[str, Any]) -> RegisterMap:
@@ -182,8 +182,8 @@ ADAPTER = TapeoutAdapter(
         Param("height", int, 8, "sensor rows", low=2, high=1024),
         Param("ts_bits", int, 4, "bits of a stored timestamp", low=2, high=32),
         *PARAMS[3:],
-        Param("window", int, None, "reset value of WINDOW (default: "
-          "2**ts_bits // 4 - 1, at least 1)", metavar="T"),
+        Param("window", int, None, "reset value of WINDOW, 1 .. 2**(ts_bits - 1) "
+          "(default: half of that)", metavar="T"),
     ),
     regmap=denoiser_regmap,
     build_core=_build,

@@ -10,8 +10,9 @@ The same checker runs under cocotb (Icarus, Verilator) and Amaranth's simulator.
 Directed runs cover the window boundary (``window - 1`` passes, ``window`` drops), the smallest
 and largest windows, sensor borders and corners, diagonal neighbours, repeated events at one
 pixel, events outside the sensor, back-to-back events that read what the previous one wrote,
-and time wrap-around with aliasing; random runs mix clustered activity, background noise and
-the synthetic scenes of :func:`~neurotile.neurons.denoiser.synthetic_stream`.
+time wrap-around, epoch changes shown by events and by time markers, and long gaps that alias;
+random runs mix clustered activity, background noise, time markers and the synthetic scenes of
+:func:`~neurotile.neurons.denoiser.synthetic_stream`.
 
 Reproduce a failing run with the command line, e.g.
 ``neurotile simulate denoiser --sim icarus --steps 2000 --seed 7``.
@@ -59,7 +60,7 @@ class Run:
 def _run(p: DenoiserParams, window: int, events: list[tuple[int, int, int]]) -> Run:
     """A run of the events whose coordinates the payload can carry (on a small sensor some
     directed neighbours fall outside it)."""
-    a = np.array([e for e in events if 0 <= e[0] < 1 << p.x_bits and 0 <= e[1] < 1 << p.y_bits],
+    a = np.array([e for e in events if 0 <= e[0] < 1 << p.x_field_bits and 0 <= e[1] < 1 << p.y_bits],
                  np.int64).reshape(-1, 3)
     return Run(window, a[:, 0], a[:, 1], a[:, 2])
 
@@ -79,7 +80,7 @@ def _directed(p: DenoiserParams) -> list[Run]:
     ev += [(cx, cy, t), (cx, cy, t + 1), (cx, cy, t + 1)]
     runs.append(_run(p, win, ev))
     # Smallest and largest windows, back-to-back neighbours at one time.
-    for window in (1, m - 1):
+    for window in (1, m // 2):
         ev = [(0, 0, 5), (1, 0, 5), (0, 1, 5), (1, 1, 5 + window - 1), (2, 1, 5 + window),
               (2, 2, 5 + 2 * window), (2, 2, 5 + 2 * window)]
         runs.append(_run(p, window, ev))
@@ -88,7 +89,7 @@ def _directed(p: DenoiserParams) -> list[Run]:
         [(x, h - 1) for x in range(w - 2, -1, -1)] + [(0, y) for y in range(h - 2, 0, -1)]
     runs.append(_run(p, 2, [(x, y, k) for k, (x, y) in enumerate(edge)]))
     # Outside the sensor (when its size is not a power of two): dropped, not stored.
-    xs, ys = (1 << p.x_bits) - 1, (1 << p.y_bits) - 1
+    xs, ys = (1 << p.x_field_bits) - 1, (1 << p.y_bits) - 1
     if xs >= w or ys >= h:
         ev = [(min(xs, w - 1) if xs < w else xs, ys if ys >= h else 0, 3),
               (xs if xs >= w else 0, 0, 4), (w - 1, h - 1, 4), (w - 2, h - 1, 5),
@@ -103,21 +104,31 @@ def _directed(p: DenoiserParams) -> list[Run]:
         ev.append((x, y, t))
         t += int(rng.choice([0, 1, win - 1, win, m - 1, m, m + 1, m + win - 1]))
     runs.append(_run(p, win, ev))
+    # Epochs: a neighbour two half-periods old expires at the change of the time's top bit,
+    # shown by a real event or by a time marker (x = width) during a long gap.
+    h2 = m // 2
+    ev = [(cx, cy, 1), (p.width, 0, 1 + h2), (cx, cy, 2 + 2 * h2), (p.width, 0, 3 + 3 * h2),
+          (p.width, 0, 3 + 4 * h2), (cx + 1, cy, 4 + 4 * h2), (cx, cy + 1, 5 + 4 * h2),
+          (cx, cy, 5 + 6 * h2), (cx, cy + 1, 6 + 8 * h2)]
+    runs.append(_run(p, h2, ev))
     return runs
 
 
 def random_run(p: DenoiserParams, rng: np.random.Generator, n: int) -> Run:
     """``n`` events: a random walk of activity (neighbour events, dense in time) mixed with
-    uniform background noise, times advancing by small random gaps (so they wrap often); a
-    random window."""
+    uniform background noise and a few time markers, times advancing by small random gaps (so
+    they wrap often; some runs have gaps up to a full period); a random window."""
     m = 1 << p.ts_bits
-    window = int(rng.integers(1, m))
+    window = int(rng.integers(1, m // 2 + 1))
     x = np.empty(n, np.int64)
     y = np.empty(n, np.int64)
     px, py = int(rng.integers(0, p.width)), int(rng.integers(0, p.height))
     noise = rng.random(n) < rng.uniform(0.1, 0.6)
+    marker = rng.random(n) < 0.05
     for i in range(n):
-        if noise[i]:
+        if marker[i]:  # a time marker: outside the sensor, advances the epoch only
+            x[i], y[i] = p.width, rng.integers(0, p.height)
+        elif noise[i]:
             x[i], y[i] = rng.integers(0, p.width), rng.integers(0, p.height)
         else:
             px = min(max(px + int(rng.integers(-1, 2)), 0), p.width - 1)
@@ -140,7 +151,7 @@ def make_runs(p: DenoiserParams, steps: int, seed: int, *,
         scene = synthetic_stream(p.width, p.height, duration=4 * left, noise_rate=10.0,
                                  seed=seed, tick=4)
         n = min(left // 2, len(scene))
-        runs.append(Run(int(rng.integers(min(4, m - 1), m)), scene.x[:n], scene.y[:n],
+        runs.append(Run(int(rng.integers(min(4, m // 2), m // 2 + 1)), scene.x[:n], scene.y[:n],
                         scene.t[:n]))
         left -= n
     while left > 0:
@@ -176,7 +187,7 @@ def pack_event(p: DenoiserParams, x: int, y: int, t: int) -> int:
     """An event's payload bits (``t`` is reduced modulo ``2**ts_bits``)."""
     from neurotile.rtl.denoiser import event_layout
 
-    if not (0 <= x < 1 << p.x_bits and 0 <= y < 1 << p.y_bits):
+    if not (0 <= x < 1 << p.x_field_bits and 0 <= y < 1 << p.y_bits):
         raise ValueError(f"event ({x}, {y}) does not fit the payload's coordinates")
     layout = event_layout(p)
     x_off, y_off, t_off = (layout["x"].offset, layout["y"].offset, layout["t"].offset)

@@ -45,21 +45,21 @@ def refused(capsys, *args) -> str:
     dict(ts_bits=12, neighbours=8),
 ])
 def test_model_prints_the_integer_models_passed_events(capsys, events, stream, options):
-    args = ["--events", events, "--window", "12", "--width", "16", "--height", "12"]
+    args = ["--events", events, "--window", "7", "--width", "16", "--height", "12"]
     for k, v in options.items():
         args += [f"--{k.replace('_', '-')}", str(v)]
     out = _json(capsys, *args)
     p = DenoiserParams(width=16, height=12, **options)
-    expected = np.flatnonzero(denoise(p, stream.x, stream.y, stream.t, 12)).tolist()
+    expected = np.flatnonzero(denoise(p, stream.x, stream.y, stream.t, 7)).tolist()
     assert out == {"passed": expected} and 0 < len(expected) < len(stream)
 
 
 def test_model_summary(capsys, events, stream):
     capsys.readouterr()
-    assert main(["model", "denoiser", "--events", events, "--window", "9", "--height", "12"]) == 0
-    n = int(denoise(DenoiserParams(height=12), stream.x, stream.y, stream.t, 9).sum())
+    assert main(["model", "denoiser", "--events", events, "--window", "6", "--height", "12"]) == 0
+    n = int(denoise(DenoiserParams(height=12), stream.x, stream.y, stream.t, 6).sum())
     assert capsys.readouterr().out == (
-        f"denoiser exact filter, 16x12, 4 neighbours, window 9 (times modulo 2**4): {n} of "
+        f"denoiser exact filter, 16x12, 4 neighbours, window 6 (times modulo 2**4): {n} of "
         f"{len(stream)} events pass ({100.0 * n / len(stream):.1f} %)\n")
 
 
@@ -99,10 +99,10 @@ def test_model_refuses_bad_files(capsys, tmp_path):
 
 
 def test_model_refuses_bad_options(capsys, events):
-    assert refused(capsys, "model", "denoiser", "--events", events, "--window", "16") == \
-        "--window must be between 1 and 15 with --ts-bits 4, not 16; give --ts-bits 5 or more"
+    assert refused(capsys, "model", "denoiser", "--events", events, "--window", "9") == \
+        "--window must be between 1 and 8 with --ts-bits 4, not 9; give --ts-bits 5 or more"
     assert refused(capsys, "model", "denoiser", "--events", events, "--window", "0") == \
-        "--window must be between 1 and 15 with --ts-bits 4, not 0"
+        "--window must be between 1 and 8 with --ts-bits 4, not 0"
     assert refused(capsys, "model", "denoiser", "--events", events, "--window", "5",
                    "--width", "100", "--height", "100") == \
         ("denoiser: width x height must be at most 4096 pixels for the exact filter, not "

@@ -109,15 +109,30 @@ def test_diagonals_need_eight_neighbours():
         assert denoise(p, x, y, t, 5).tolist() == [False, second]
 
 
-def test_modular_time_and_aliasing():
-    """Times compare modulo 2**ts_bits: a wrap in the middle is exact, an age of a full period
-    plus d < window aliases to d (the documented caveat), and unbounded times do not."""
+def test_modular_time_epochs_and_markers():
+    """Times compare modulo 2**ts_bits: a wrap in the middle is exact; an entry two epochs
+    (half periods) old expires when the epoch changes; a gap of a half period or more can hide
+    the change (the documented caveat) unless a time marker (x outside the sensor) shows it."""
     p = DenoiserParams(width=4, height=4, ts_bits=4)
     x, y = [0, 1], [0, 0]
     assert denoise(p, x, y, [14, 17], 4).tolist() == [False, True]    # 14 -> 1 across the wrap
     assert denoise(p, x, y, [14, 18], 4).tolist() == [False, False]
-    assert denoise(p, x, y, [3, 3 + 16 + 2], 4).tolist() == [False, True]   # aliased
+    # 3 then 21 (= 5 mod 16): no top-bit change seen, the entry aliases to age 2
+    assert denoise(p, x, y, [3, 3 + 16 + 2], 4).tolist() == [False, True]
     assert denoise(p, x, y, [3, 3 + 16 + 2], 4, ts_bits=None).tolist() == [False, False]
+    # markers at 11 and 19 (x = 4 is outside the sensor) show both epoch changes
+    assert denoise(p, [0, 4, 4, 1], [0, 0, 0, 0], [3, 11, 19, 21], 4).tolist() == \
+        [False, False, False, False]
+    # a steady stream needs no marker: every event less than 8 after the previous one
+    rng = np.random.default_rng(4)
+    xs, ys = rng.integers(0, 4, 3000), rng.integers(0, 4, 3000)
+    ts = np.cumsum(rng.integers(0, 8, 3000))
+    for window in (1, 3, 8):
+        np.testing.assert_array_equal(denoise(p, xs, ys, ts, window),
+                                      denoise(p, xs, ys, ts, window, ts_bits=None))
+    rowcol = DenoiserParams(width=4, height=4, ts_bits=4, filter="rowcol", neighbours=8)
+    np.testing.assert_array_equal(denoise(rowcol, xs, ys, ts, 5),
+                                  denoise(rowcol, xs, ys, ts, 5, ts_bits=None))
 
 
 @pytest.mark.parametrize("neighbours", [4, 8])
@@ -173,8 +188,8 @@ def test_params_rejected(kwargs, exc, message):
 
 def test_bad_streams_and_windows_rejected():
     p = DenoiserParams(ts_bits=4)
-    with pytest.raises(ValueError, match=r"^window must be between 1 and 15, not 16$"):
-        denoise(p, [0], [0], [0], 16)
+    with pytest.raises(ValueError, match=r"^window must be between 1 and 8, not 9$"):
+        denoise(p, [0], [0], [0], 9)
     with pytest.raises(ValueError, match=r"^t must be non-negative and in time order$"):
         denoise(p, [0, 0], [0, 0], [5, 4], 3)
     with pytest.raises(ValueError, match=r"^x, y and t must have one length, not 2, 1, 2$"):

@@ -41,7 +41,7 @@ def add_parser(sub: Any, block: Block) -> None:
                    help="events: a .npz archive of 1-D integer arrays x, y, p, t in time order")
     p.add_argument("--window", required=True, type=int, metavar="T",
                    help="an event passes when a neighbour fired less than T time units before "
-                   "it (1 .. 2**ts_bits - 1)")
+                   "it (1 .. 2**(ts_bits - 1))")
     p.add_argument("--json", action="store_true",
                    help='print {"passed": [indices of the events that pass]}')
     p.set_defaults(_run=_run, _block=block)
@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{block.name}: {exc}") from None
     if not 1 <= args.window <= params.window_max:
-        need = max(2, args.window.bit_length())
+        need = max(2, (args.window - 1).bit_length() + 1)
         hint = f"; give --ts-bits {need} or more" if args.window >= 1 and need <= 32 else ""
         raise UsageError(f"--window must be between 1 and {params.window_max} with --ts-bits "
                          f"{params.ts_bits}, not {args.window}{hint}")
