@@ -12,8 +12,9 @@ Area: each architecture at 16 x 16, 32 x 32 and 64 x 64 pixels (4 neighbours, 4-
 timestamps), synthesised to sky130_fd_sc_hd cells (:func:`neurotile.flows.synth.synthesize`:
 cell area only) and placed in the smallest TinyTapeout tile that holds it at 60 % density.
 Each synthesis is cached in ``build/bench/denoiser_area/<top>.json`` (delete it to redo); a
-size given to ``--skip-exact`` is not synthesised for the per-pixel filter (its memory
-grows with the pixel count: 64 x 64 holds 20,480 flip-flops).
+size given to ``--skip-exact`` (default 64) is not synthesised for the per-pixel filter (its
+memory grows with the pixel count: 64 x 64 holds 20,480 flip-flops, more than any TinyTapeout
+tile holds).
 
 Writes ``build/bench/denoiser.json``, ``.md`` (tables) and ``.png`` (plot); ``--docs`` also copies
 the plot to ``docs/figures/denoiser_quality.png``. Usage::
@@ -177,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also copy the plot to docs/figures/denoiser_quality.png")
     ap.add_argument("--sizes", type=int, nargs="*", default=list(AREA_SIZES),
                     help="sensor sizes to synthesise (default: 16 32 64)")
-    ap.add_argument("--skip-exact", type=int, nargs="*", default=[],
-                    help="sizes whose per-pixel filter is not synthesised")
+    ap.add_argument("--skip-exact", type=int, nargs="*", default=[64],
+                    help="sizes whose per-pixel filter is not synthesised (default: 64; give "
+                    "the option alone to synthesise every size)")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
