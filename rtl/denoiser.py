@@ -113,7 +113,8 @@ class Denoiser(wiring.Component):
             return live & (age < self.window)
 
         def table(name, depth, shape):
-            """A memory of ``shape`` with valid and top-bit registers; its write port."""
+            """A memory of ``shape`` (the entries' low time bits and more), with valid and
+            top-bit registers."""
             mem = memory.Memory(shape=shape, depth=depth, init=[])
             m.submodules[name] = mem
             valid = Signal(depth, name=f"{name}_valid")

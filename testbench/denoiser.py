@@ -60,8 +60,8 @@ class Run:
 def _run(p: DenoiserParams, window: int, events: list[tuple[int, int, int]]) -> Run:
     """A run of the events whose coordinates the payload can carry (on a small sensor some
     directed neighbours fall outside it)."""
-    a = np.array([e for e in events if 0 <= e[0] < 1 << p.x_field_bits and 0 <= e[1] < 1 << p.y_bits],
-                 np.int64).reshape(-1, 3)
+    fits = [e for e in events if 0 <= e[0] < 1 << p.x_field_bits and 0 <= e[1] < 1 << p.y_bits]
+    a = np.array(fits, np.int64).reshape(-1, 3)
     return Run(window, a[:, 0], a[:, 1], a[:, 2])
 
 
