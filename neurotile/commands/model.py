@@ -39,10 +39,14 @@ from neurotile.blocks import Block, blocks
 from neurotile.commands import Command
 from neurotile.commands.inputs import (MAX_UPDATES, check_duration_ms, check_finite,
                                        check_params, check_steps)
+from neurotile.commands.model_denoiser import add_parser as _add_denoiser
 from neurotile.errors import UsageError
 from neurotile.neurons.spec import NEURONS, NeuronConfig, Param, models, run_model
 
 __all__ = ["MAX_MODEL_STEPS", "COMMAND"]
+
+#: Blocks whose model runs on event streams: name -> add their sub-parser (own options, run).
+EVENT_MODELS = {"denoiser": _add_denoiser}
 
 #: Most steps one run takes (as many as ``MAX_MODEL_MS`` of 0.01 ms float steps).
 MAX_MODEL_STEPS = 1_000_000
@@ -148,10 +152,14 @@ def _common(p: argparse.ArgumentParser, timed: bool) -> None:
 def _add(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     with_model = {name: (b, m) for name, b in blocks().items() if (m := _model_of(b))}
-    parser.epilog = ("blocks with reference models: " + (", ".join(with_model) or "none")
+    events = [name for name in blocks() if name in EVENT_MODELS]
+    parser.epilog = ("blocks with reference models: " + (", ".join([*with_model, *events])
+                                                          or "none")
                      + "\n'neurotile model BLOCK --help' lists the options of both models")
     sub = parser.add_subparsers(dest="block", metavar="BLOCK", required=True,
                                 parser_class=type(parser))
+    for name in events:  # event-stream blocks: their own options and run
+        EVENT_MODELS[name](sub, blocks()[name])
     for block, model in with_model.values():
         p = sub.add_parser(block.name, help=block.summary, description=(
             f"{block.summary}. --fixed (default) runs the integer model with the block's "
