@@ -35,6 +35,9 @@ class SimSummary:
     seconds: float
     unit: str = "neuron-updates"
     detail: str = ""
+    #: The checked run itself, for ``neurotile simulate --plot``, when the block can keep it
+    #: (``extras["trace"]``) and was asked to (``simulate(..., trace=True)``).
+    trace: Any = field(default=None, compare=False, repr=False)
 
     @property
     def rate(self) -> float:
