@@ -33,8 +33,9 @@ def bulk_scope(sim: str) -> str:
 
 
 def cocotb_scope(sim: str, top: str) -> str:
-    """Where the design sits in a cocotb run's dump: it is the top level."""
-    return f"TOP.{top}" if sim == "verilator" else top
+    """Where the design sits in a cocotb run's dump: it is the top level on both simulators
+    (Verilator's cocotb build names its ports' scope ``$rootio`` and the design by its name)."""
+    return top
 
 
 def _name(scope: str, port: dict) -> str:
