@@ -206,7 +206,7 @@ def model_picture(config: NeuronConfig, currents: np.ndarray, *,
 
 def _describe(currents: np.ndarray) -> str:
     lo, hi = float(currents.min()), float(currents.max())
-    return f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g}"
+    return f"{lo:.4g}" if lo == hi else f"{lo:.3g}..{hi:.3g}"
 
 
 def fi_curve(config: NeuronConfig, *, inputs: np.ndarray | None = None, steps: int = 1000,
@@ -254,7 +254,7 @@ def fi_curve(config: NeuronConfig, *, inputs: np.ndarray | None = None, steps: i
     values["integer model"] = raw["spike"].sum(axis=0) / span if spikes else \
         raw[_membrane_name(config)][-1] * config.membrane_lsb()
     span_text = f"{steps * dt:g} ms" if dt is not None else f"{steps} steps"
-    note = f"constant input for {span_text}; integer inputs rounded to {lsb:g}"
+    note = f"{span_text} of constant input, the integer model's rounded to multiples of {lsb:g}"
     return FICurve(inputs, values, quantity, input_label, note)
 
 
@@ -401,8 +401,8 @@ def draw_model(pic: ModelPicture, path: str | os.PathLike) -> None:
                         label=label)
         ax.set_xlabel(fi.input_label)
         ax.set_ylabel(fi.quantity)
-        ax.set_title(("f-I curve: " if "rate" in fi.quantity else "response to a constant "
-                      "input: ") + fi.note, fontsize=10)
+        ax.set_title(("f-I curve: firing rate against " if "rate" in fi.quantity else
+                      "membrane against ") + fi.note, fontsize=10)
         ax.legend(loc="best", fontsize=8)
         ax.grid(alpha=0.3)
     _save(fig, path)

@@ -105,7 +105,7 @@ def test_fi_curve_of_a_timed_model_is_in_hz_over_physical_input():
     config = models()["izhikevich"](neurons=1)
     fi = fi_curve(config, inputs=np.array([0.0, 10.0]), steps=10)
     assert fi.quantity == "firing rate (Hz)" and fi.input_label == "input current (mV/ms)"
-    assert "100 ms" in fi.note  # at least FI_MIN_MS of model time
+    assert fi.note.startswith("100 ms of")  # at least FI_MIN_MS of model time
     assert fi.values["integer model"][0] == 0 and fi.values["integer model"][1] > 0
 
 
