@@ -137,6 +137,8 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
     t2 = time.perf_counter()
     report = compare_outputs(h, stim, run.records)
     t3 = time.perf_counter()
+    if run.waves is not None:
+        report["waves"] = str(run.waves)
     return report | {
         "cycles": run.cycles,
         "sent": stim.steps,

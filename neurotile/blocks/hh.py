@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
 __all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design"]
@@ -57,7 +57,7 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
     design = elaborate(BLOCK, p.structural())
     return run_checker(sim, verilog=design.verilog, top=design.top,
                        test_module="neurotile.testbench.hodgkin_huxley",
-                       build_dir=build_dir, config=cfg, seed=seed)
+                       build_dir=build_dir, config=cfg, seed=seed, ports=design.ports)
 
 
 def run_bulk_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
@@ -94,7 +94,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     if not report["passed"]:
         detail += f"; see {report.get('run_dir', build_dir)}"
     return SimSummary(sim, report["updates"], mismatches, report["spikes"],
-                      report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
+                      report.get("seconds", 0.0), unit="neuron-updates",
+                      detail=with_waves(detail, report))
 
 
 BLOCK = Block(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, SimSummary
+from neurotile.blocks import Block, SimSummary, with_waves
 from neurotile.neurons.spec import NeuronConfig, Param, Setting
 from neurotile.rtl.population import STORAGES, Population, datapath_for, top_name
 from neurotile.testbench.check import check_population
@@ -75,8 +75,7 @@ def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,
         if not report["passed"] and mismatches == 0:
             mismatches = -1  # the simulation failed without reporting (see its log)
         detail = "" if report["passed"] else f"see {report.get('run_dir', build_dir)}"
-        if report.get("waves"):
-            detail = "; ".join(filter(None, [detail, f"waves: {report['waves']}"]))
+        detail = with_waves(detail, report)
         return SimSummary(sim, report["updates"], mismatches, report["spikes"],
                           report.get("seconds", 0.0), detail=detail, trace=report.get("trace"))
 
