@@ -341,8 +341,11 @@ def draw_model(pic: ModelPicture, path: str | os.PathLike) -> None:
     axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
     fig.suptitle(pic.title, fontsize=11)
     ax = axes[0]
+    # The RTL as dots where they can be told apart, else as a dashed line over the integer model.
+    dense = len(pic.traces[-1].time) > 200
     styles = {"float": dict(lw=1.4, alpha=0.8), "integer": dict(lw=1.1, drawstyle="steps-post"),
-              "rtl": dict(lw=0, marker=".", ms=3)}
+              "rtl": dict(lw=1.2, ls=(0, (4, 3)), drawstyle="steps-post") if dense
+              else dict(lw=0, marker=".", ms=3)}
     for tr in pic.traces:
         ax.plot(tr.time, tr.membrane[:, 0], color=_COLOURS[tr.kind], label=tr.label,
                 **styles[tr.kind])

@@ -108,3 +108,19 @@ def test_model_plot_draws_the_rtls_recording_of_the_same_stimulus(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert res.returncode == 0, res.stderr
     assert f"picture: {out}" in res.stdout and out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.sim
+def test_hh_model_plot_records_the_neurons_rtl(tmp_path):
+    from neurotile.blocks import blocks
+    from neurotile.plots import codes_of
+
+    config = models()["hh"](neurons=1)
+    currents = np.full((60, 1), 12.0)
+    currents[:5] = 0.0
+    rtl, report = blocks()["hh"].extras["record"](config, codes_of(config, currents),
+                                                  sim="icarus", build_dir=tmp_path)
+    raw, _ = run_model(config, codes_of(config, currents))
+    assert report["mismatches"] == 0 and report["updates"] == 60
+    np.testing.assert_array_equal(rtl["v"], raw["v"])
+    np.testing.assert_array_equal(rtl["spike"], raw["spike"])

@@ -9,7 +9,7 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
@@ -98,6 +98,24 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
                       detail=with_waves(detail, report))
 
 
+def record(config: Any, codes: Any, *, sim: str, build_dir: Path) -> tuple[dict, dict]:
+    """The RTL's outputs for the current codes ``codes`` (``[steps, 1]``) of the neuron
+    ``config`` (an :class:`~neurotile.neurons.hodgkin_huxley.HHConfig` of one neuron), for
+    ``neurotile model hh --plot --sim``: see
+    :func:`~neurotile.testbench.hh_bulk.record_hh_bulk`."""
+    from neurotile.design import elaborate
+    from neurotile.testbench.hh_bulk import record_hh_bulk
+    from neurotile.testbench.runner import check_simulator
+
+    if config.neurons != 1:
+        raise ValueError(f"the hh RTL is one neuron; give --neurons 1, not {config.neurons}")
+    check_simulator(sim)
+    p = config.int_params
+    design = elaborate(BLOCK, p.structural())
+    return record_hh_bulk(p, codes, sim=sim, verilog=design.verilog, top=design.top,
+                          ports=design.ports, build_dir=Path(build_dir) / "bulk")
+
+
 BLOCK = Block(
     name="hh",
     summary="Hodgkin-Huxley neuron: rate tables, forward Euler on one shared multiplier",
@@ -118,4 +136,5 @@ BLOCK = Block(
         Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
               "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
+    extras={"record": record},
 )

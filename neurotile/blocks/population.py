@@ -16,7 +16,7 @@ from typing import Any
 from neurotile.blocks import Block, SimSummary, with_waves
 from neurotile.neurons.spec import NeuronConfig, Param, Setting
 from neurotile.rtl.population import STORAGES, Population, datapath_for, top_name
-from neurotile.testbench.check import check_population
+from neurotile.testbench.check import check_population, record_population
 
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
 
@@ -79,10 +79,15 @@ def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,
         return SimSummary(sim, report["updates"], mismatches, report["spikes"],
                           report.get("seconds", 0.0), detail=detail, trace=report.get("trace"))
 
+    def record(config: NeuronConfig, codes: Any, *, sim: str, build_dir: Path
+               ) -> tuple[dict, dict]:
+        """The RTL's outputs for integer ``codes`` (``neurotile model --plot --sim``)."""
+        return record_population(config, codes, sim=sim, build_dir=build_dir)
+
     params = tuple(model.params()) + tuple(setting_param(s) for s in model.SETTINGS) + \
         extra + (STORAGE,)
     return Block(name=model.NAME, summary=summary or f"population of {model.TITLE} neurons "
                  "sharing one datapath", params=params, build=build, simulate=simulate,
                  sim_params=SIM_PARAMS, model=model,
                  extras={"config": config_of, "extra": extra, "prepare": prepare,
-                         "trace": True})
+                         "trace": True, "record": record})

@@ -41,7 +41,7 @@ import numpy as np
 
 from neurotile.blocks import Block, blocks
 from neurotile.commands import Command
-from neurotile.commands.pictures import add_plot_options, model_plot, plot_path
+from neurotile.commands.pictures import add_plot_options, check_rtl, model_plot, plot_path
 from neurotile.commands.inputs import (MAX_UPDATES, check_duration_ms, check_finite,
                                        check_params, check_steps)
 from neurotile.errors import UsageError
@@ -326,6 +326,7 @@ def _run(args: argparse.Namespace) -> int:
                          "configuration; drop --float")
     if args.sim is not None and picture is None:
         raise UsageError("--sim records the RTL for a picture; add --plot FILE.png")
+    check_rtl(block, args.sim)
     loaded = None if args.input is None else _load(args.input)
     neurons = _neurons(args, loaded)
     try:
@@ -389,8 +390,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _summary(block.name, kind, outputs, times, steps, neurons, dt if timed else None)
     if picture is not None:
-        return model_plot(config, currents, picture, sim=args.sim, build_dir=args.build_dir,
-                          quiet=args.json)
+        return model_plot(block, config, currents, picture, sim=args.sim,
+                          build_dir=args.build_dir, quiet=args.json)
     return 0
 
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from neurotile.blocks import Block
 from neurotile.errors import UsageError
 from neurotile.neurons.spec import NeuronConfig
 
 __all__ = ["RTL_SIMS", "add_plot_options", "add_waves_option", "plot_path", "ask_waves",
-           "model_plot", "run_plot", "say"]
+           "check_rtl", "model_plot", "run_plot", "say"]
 
 #: Simulators that record the RTL for ``neurotile model --plot --sim``.
 RTL_SIMS = ("icarus", "verilator")
@@ -63,32 +64,28 @@ def say(text: str, to_stderr: bool = False) -> None:
     print(text, file=sys.stderr if to_stderr else sys.stdout)
 
 
-def _record(config: NeuronConfig, codes: np.ndarray, sim: str, build_dir: str
-            ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    from neurotile.rtl.population import datapaths
-    from neurotile.testbench.check import record_population
-
-    if config.NAME not in datapaths():
-        have = ", ".join(sorted(datapaths()))
-        raise UsageError(f"--sim records the population blocks ({have}); {config.NAME} has "
-                         "its own testbench: use neurotile simulate " + config.NAME)
-    try:
-        return record_population(config, codes, sim=sim,
-                                 build_dir=Path(build_dir) / config.NAME)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{config.NAME}: {exc}") from None
+def check_rtl(block: Block, sim: str | None) -> None:
+    """Refuse ``--sim`` for a block that cannot record its RTL (before anything runs)."""
+    if sim is not None and block.extras.get("record") is None:
+        raise UsageError(f"--sim: {block.name} has no RTL recording of a given stimulus")
 
 
-def model_plot(config: NeuronConfig, currents: np.ndarray, path: Path, *, sim: str | None,
-               build_dir: str, quiet: bool) -> int:
+def model_plot(block: Block, config: NeuronConfig, currents: np.ndarray, path: Path, *,
+               sim: str | None, build_dir: str, quiet: bool) -> int:
     """Draw the float and integer model of ``config`` for ``currents`` (and the RTL's
-    recording on ``sim``) into ``path``; return the exit status (1 when the RTL disagrees)."""
+    recording on ``sim``, ``block.extras["record"]``) into ``path``; return the exit status
+    (1 when the RTL disagrees with the integer model)."""
     from neurotile.plots import codes_of, draw_model, model_picture
 
     rtl = None
     report: dict[str, Any] = {}
     if sim is not None:
-        rtl, report = _record(config, codes_of(config, currents), sim, build_dir)
+        check_rtl(block, sim)
+        try:
+            rtl, report = block.extras["record"](config, codes_of(config, currents), sim=sim,
+                                                 build_dir=Path(build_dir) / block.name)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{block.name}: {exc}") from None
     pic = model_picture(config, currents, rtl=rtl, rtl_label=f"RTL ({sim})")
     path.parent.mkdir(parents=True, exist_ok=True)
     draw_model(pic, path)
