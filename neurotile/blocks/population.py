@@ -21,7 +21,7 @@ from neurotile.testbench.check import check_population, record_population
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
 
 STORAGE = Param("storage", str, "memory", "state storage: memory (register file, fully "
-                "synchronous) or ring (clock-gated flip-flop ring, ~40% smaller; "
+                "synchronous) or ring (clock-gated flip-flop ring, about 40 percent smaller; "
                 "docs/flows.md)", choices=STORAGES)
 
 SIM_PARAMS = (
