@@ -48,6 +48,9 @@ FI_MAX_STEPS = 4000
 RUN_NEURONS = 3
 
 _COLOURS = {"float": "tab:blue", "integer": "black", "rtl": "tab:orange"}
+#: Legends to the right of their panel, never over the data.
+_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 8,
+            "borderaxespad": 0.0}
 
 
 # -- the series --------------------------------------------------------------------------------
@@ -200,6 +203,9 @@ def model_picture(config: NeuronConfig, currents: np.ndarray, *,
     title = (f"{config.NAME}: {config.TITLE}, {config.neurons} neuron"
              f"{'s' if config.neurons != 1 else ''}, {span}; input "
              f"{_describe(currents)}{unit}")
+    if rtl is not None:
+        title += (f"\n{rtl_label}: {len(bad)} neuron-steps differ from the integer model"
+                  if len(bad) else f"\n{rtl_label} equals the integer model at every step")
     return ModelPicture(title, time_label, mem_label, traces, curve, bad,
                         None if threshold is None else float(threshold) * lsb)
 
@@ -358,16 +364,17 @@ def draw_model(pic: ModelPicture, path: str | os.PathLike) -> None:
             ax.plot(fired, np.full(len(fired), top), ls="none", marker="v", ms=6 - k,
                     color=_COLOURS[tr.kind], label=f"{tr.label} spikes" if len(fired) else None)
     integer = next(tr for tr in pic.traces if tr.kind == "integer")
+    rtl = next((tr for tr in pic.traces if tr.kind == "rtl"), integer)
     bad0 = pic.mismatches[pic.mismatches[:, 1] == 0][:, 0] if len(pic.mismatches) else []
-    if len(bad0):
-        ax.plot(integer.time[bad0], integer.membrane[bad0, 0], ls="none", marker="x", ms=9,
+    if len(bad0):  # at the RTL's (wrong) value
+        ax.plot(rtl.time[bad0], rtl.membrane[bad0, 0], ls="none", marker="x", ms=9,
                 mew=2, color="red", label="RTL differs from the integer model")
     ax.set_xlabel(pic.time_label)
     ax.set_ylabel(pic.membrane_label)
     ax.set_title("membrane of neuron 0: float model, integer model" +
                  (" and the RTL's recording" if any(t.kind == "rtl" for t in pic.traces)
                   else ""), fontsize=10)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(**_OUTSIDE)
     ax.grid(alpha=0.3)
     row = 1
     if has_spikes:
@@ -390,7 +397,7 @@ def draw_model(pic: ModelPicture, path: str | os.PathLike) -> None:
         ax.set_xlabel(pic.time_label)
         ax.set_ylabel("neuron")
         ax.set_title("raster: every neuron's spikes", fontsize=10)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(**_OUTSIDE)
         ax.grid(alpha=0.3)
     if pic.fi is not None:
         ax = axes[row]
@@ -406,8 +413,9 @@ def draw_model(pic: ModelPicture, path: str | os.PathLike) -> None:
         ax.set_ylabel(fi.quantity)
         ax.set_title(("f-I curve: firing rate against " if "rate" in fi.quantity else
                       "membrane against ") + fi.note, fontsize=10)
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(**_OUTSIDE)
         ax.grid(alpha=0.3)
+    fig.align_ylabels(axes)
     _save(fig, path)
 
 
@@ -435,7 +443,7 @@ def draw_run(pic: RunPicture, path: str | os.PathLike) -> None:
                     label="mismatch")
         ax.set_ylabel(f"neuron {i}\n{pic.membrane_label}", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=7)
+        ax.legend(**_OUTSIDE)
     if has_spikes:
         ax = axes[-1]
         ax.scatter(pic.model_spikes[:, 0], pic.model_spikes[:, 1] + 0.2, s=6, marker="|",
@@ -447,7 +455,8 @@ def draw_run(pic: RunPicture, path: str | os.PathLike) -> None:
                        color="red", label=f"mismatches ({len(pic.mismatches)})")
         ax.set_ylabel("neuron")
         ax.set_title("raster (dotted lines: resets)", fontsize=10)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(**_OUTSIDE)
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("step")
+    fig.align_ylabels(axes)
     _save(fig, path)
