@@ -41,9 +41,9 @@ import numpy as np
 
 from neurotile.blocks import Block, blocks
 from neurotile.commands import Command
-from neurotile.commands.pictures import add_plot_options, check_rtl, model_plot, plot_path
 from neurotile.commands.inputs import (MAX_UPDATES, check_duration_ms, check_finite,
                                        check_params, check_steps)
+from neurotile.commands.pictures import add_plot_options, check_rtl, model_plot, plot_path
 from neurotile.errors import UsageError
 from neurotile.neurons.spec import NEURONS, NeuronConfig, Param, models, run_model
 
