@@ -7,4 +7,5 @@ Each module has ``main(argv) -> int`` and writes ``build/bench/<name>.json`` and
 
 from __future__ import annotations
 
-ORDER = ("speed", "area", "hh_accuracy", "sparse_scaling", "compile", "reservoir", "denoiser")
+ORDER = ("speed", "area", "hh_accuracy", "sparse_scaling", "compile", "reservoir", "denoiser",
+         "figures")

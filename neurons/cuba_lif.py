@@ -249,6 +249,13 @@ class CubaLIFIntParams(NeuronConfig):
             out["membrane"][t], out["synaptic"][t] = mem, syn
         return out
 
+    def float_equivalent(self) -> dict[str, Any]:
+        """snnTorch ``Synaptic`` with this configuration's ``alpha``, ``beta``, threshold and
+        reset (membrane units)."""
+        return self.float_options(alpha=self.alpha, beta=self.beta,
+                                  threshold=float(self.threshold), reset=self.reset,
+                                  reset_delay=self.reset_delay)
+
     def check(self) -> None:
         if self.reset == "none" and self.refractory_width:
             raise ValueError("refractory_width must be 0 with reset 'none', not "

@@ -565,6 +565,7 @@ class HHConfig(NeuronConfig):
     )
     DT_MS = FLOAT_DT_MS
     INPUT_UNIT = "uA/cm^2"
+    MEMBRANE_UNIT = "mV"
     OUTPUT_NAMES: ClassVar[Mapping[str, str]] = {"spike": "spikes", "v": "membrane"}
 
     @classmethod
@@ -590,6 +591,13 @@ class HHConfig(NeuronConfig):
 
     def input_lsb(self) -> float:
         return 2.0 ** -CURRENT_FRAC
+
+    def membrane_lsb(self) -> float:
+        return 2.0 ** -self.v_frac
+
+    def float_equivalent(self) -> dict[str, Any]:
+        """The float model has no options: NEURON's squid axon, which the tables quantise."""
+        return self.float_options()
 
     def input_field(self) -> Field:
         return Field("current", CURRENT_WIDTH, True)

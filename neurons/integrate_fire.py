@@ -135,6 +135,11 @@ class IFIntParams(NeuronConfig):
         """snnTorch ``Leaky(beta=1)`` in float32 (:func:`if_step`); ``spikes``, ``membrane``."""
         return leaky_run(currents, IFParams(**options).leaky)
 
+    def float_equivalent(self) -> dict[str, Any]:
+        """snnTorch ``Leaky(beta=1)`` with this configuration's threshold and reset."""
+        return self.float_options(threshold=float(self.threshold), reset=self.reset,
+                                  reset_delay=self.reset_delay)
+
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:
         return Field("current", self.input_width, True)

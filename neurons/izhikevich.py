@@ -282,6 +282,7 @@ class IzhikevichIntParams(NeuronConfig):
     #: The float model's step: the default structure's ``dt`` (``dt_shift = 1``).
     DT_MS = 0.5
     INPUT_UNIT = "mV/ms"
+    MEMBRANE_UNIT = "mV"
     OUTPUT_NAMES: ClassVar[Mapping[str, str]] = {"spike": "spikes", "v": "membrane"}
 
     @classmethod
@@ -311,6 +312,14 @@ class IzhikevichIntParams(NeuronConfig):
 
     def input_lsb(self) -> float:
         return 2.0 ** -self.input_frac
+
+    def membrane_lsb(self) -> float:
+        return 2.0 ** -self.v_frac
+
+    def float_equivalent(self) -> dict[str, Any]:
+        """The float model with the ``a, b, c, d`` this configuration's codes stand for."""
+        return self.float_options(a=self.a / (1 << self.a_frac), b=self.b / (1 << self.b_frac),
+                                  c=self.c / (1 << self.v_frac), d=self.d / (1 << self.u_frac))
 
     def check(self) -> None:
         if self.v_width - self.v_frac < 8:

@@ -151,6 +151,10 @@ class LIIntParams(NeuronConfig):
         out = leaky_run(currents, LeakyParams(beta=options["beta"], reset="none"))
         return {"membrane": out["membrane"]}
 
+    def float_equivalent(self) -> dict[str, Any]:
+        """The readout ``Leaky`` with this configuration's ``beta`` (1 without a leak)."""
+        return self.float_options(beta=self.beta)
+
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:
         return Field("current", self.input_width, True)

@@ -252,6 +252,12 @@ class LIFIntParams(NeuronConfig):
         :data:`FLOAT_PARAMS`."""
         return leaky_run(currents, LeakyParams(**options))
 
+    def float_equivalent(self) -> dict[str, Any]:
+        """snnTorch ``Leaky`` with this configuration's ``beta``, threshold and reset (membrane
+        units; the refractory counter has no float counterpart)."""
+        return self.float_options(beta=self.beta, threshold=float(self.threshold),
+                                  reset=self.reset, reset_delay=self.reset_delay)
+
     # Fields ------------------------------------------------------------------------------------
     def input_field(self) -> Field:
         return Field("current", self.input_width, True)

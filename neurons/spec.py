@@ -435,6 +435,21 @@ class NeuronConfig:
         a float current ``x`` is the code ``round(x / input_lsb())``."""
         return 1.0
 
+    #: Unit of the float model's membrane ("" for the membrane units of a step model, whose
+    #: integer codes and float values are the same units).
+    MEMBRANE_UNIT: ClassVar[str] = ""
+
+    def membrane_lsb(self) -> float:
+        """What one unit of the integer ``membrane`` output stands for, in
+        :attr:`MEMBRANE_UNIT` (1 by default)."""
+        return 1.0
+
+    def float_equivalent(self) -> dict[str, Any] | None:
+        """The float model's options (complete, as :meth:`float_options` returns them) for the
+        equation this configuration quantises: its leak, threshold and reset unrounded, so the
+        two models differ only by quantisation. ``None`` when the model has no float model."""
+        return None
+
     # Stimulus hooks for the checkers ----------------------------------------------------------
     def directed(self, rng: np.random.Generator) -> list[dict[str, Any]]:
         """Directed episodes for the checkers: ``{"current": [steps, neurons], settings...,

@@ -26,8 +26,8 @@ from pathlib import Path, PurePosixPath
 from neurotile import __version__
 from neurotile.errors import UsageError
 
-__all__ = ["RECORD", "WritePlan", "check_output_dir", "plan_writes", "write_tree",
-           "remove_new_on_failure"]
+__all__ = ["RECORD", "WritePlan", "check_output_dir", "check_output_file", "plan_writes",
+           "write_tree", "remove_new_on_failure"]
 
 #: The record of what neurotile wrote into a folder: ``{"files": {relative path: sha256}}``.
 RECORD = ".neurotile-files.json"
@@ -89,6 +89,39 @@ def check_output_dir(path: str | os.PathLike, *, force: bool) -> Path:
     if not os.access(probe, os.W_OK | os.X_OK):
         where = "" if probe == out else f" (no write permission on {probe})"
         raise UsageError(f"output folder {text} is not writable{where}; choose another -o")
+    return out
+
+
+def check_output_file(path: str | os.PathLike, *, force: bool, suffix: str, flag: str
+                      ) -> Path:
+    """Check that one generated file (a picture) may be written at ``path``; return it
+    resolved. Missing folders on the way are allowed (the writer creates them).
+
+    Raises
+    ------
+    UsageError
+        Naming ``flag``: for an empty name, a name not ending in ``suffix``, a folder, an
+        existing file without ``force``, a path through a file, or a place that cannot be
+        written.
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise UsageError(f"{flag} needs a file name, e.g. {flag} build/picture{suffix}")
+    out = Path(text).expanduser().resolve()
+    if out.is_dir():
+        raise UsageError(f"{flag} {text} is a folder; give a file name ending in {suffix}")
+    if out.suffix.lower() != suffix:
+        raise UsageError(f"{flag} {text} must end in {suffix} (the picture is written as "
+                         f"{suffix[1:].upper()})")
+    if out.exists() and not force:
+        raise UsageError(f"{flag} {text} exists; pass --force to overwrite it or choose another "
+                         "name")
+    probe = _existing_ancestor(out.parent)
+    if not probe.is_dir():
+        raise UsageError(f"{flag} {text}: {probe} is a file, not a folder; choose another name")
+    if not os.access(probe, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"{flag} {text} is not writable (no write permission on "
+                         f"{out if out.exists() else probe}); choose another name")
     return out
 
 

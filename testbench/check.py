@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from neurotile.neurons.spec import NeuronConfig
 from neurotile.rtl.export import port_list, to_verilog
 from neurotile.rtl.population import Population, datapath_for, top_name
 from neurotile.testbench.population import model_ref, run_amaranth
-from neurotile.testbench.population_bulk import run_population_bulk
+from neurotile.testbench.population_bulk import record_population_bulk, run_population_bulk
 from neurotile.testbench.runner import check_simulator, run_checker
 
-__all__ = ["SIMULATORS", "population_verilog", "check_population"]
+__all__ = ["SIMULATORS", "population_verilog", "check_population", "record_population"]
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
 
@@ -36,7 +38,7 @@ def check_population(config: NeuronConfig, *, sim: str, steps: int, seed: int,
                      build_dir: str | Path, storage: str = "memory", bulk: bool = True,
                      verilog: str | None = None, top: str | None = None,
                      ports: list[dict] | None = None, datapath: type | None = None,
-                     **options: Any) -> dict[str, Any]:
+                     trace: bool = False, **options: Any) -> dict[str, Any]:
     """Check the population ``config`` on ``sim``; return the report plus ``passed``.
 
     ``options`` go into the run configuration (``gap``, ``stall``, ``directed``, ``plant``,
@@ -44,7 +46,9 @@ def check_population(config: NeuronConfig, *, sim: str, steps: int, seed: int,
     Verilator. ``verilog``/``top``/``ports`` check a given netlist (e.g. a gate-level one)
     instead of the generated population; ``datapath`` replaces the model's (planted faults).
     The report has ``updates``, ``spikes``, ``mismatches``, ``first_mismatches``, ``cycles``
-    and ``seconds``; ``passed`` means the run found exactly what it should.
+    and ``seconds``; ``passed`` means the run found exactly what it should. ``waves`` names the
+    waveform file when the run recorded one (``WAVES=1``, either path); ``trace`` keeps the bulk
+    run itself in the report (:class:`~neurotile.testbench.population_bulk.RunTrace`).
     """
     cfg = {"model": model_ref(config), "params": config.as_dict(), "steps": int(steps),
            "seed": int(seed), "storage": storage, **options}
@@ -62,8 +66,23 @@ def check_population(config: NeuronConfig, *, sim: str, steps: int, seed: int,
         if ports is None:
             raise ValueError("the bulk path needs the design's ports")
         report = run_population_bulk(cfg, sim=sim, verilog=verilog, top=top, ports=ports,
-                                     build_dir=Path(build_dir) / "bulk")
+                                     build_dir=Path(build_dir) / "bulk", trace=trace)
         return report | {"passed": report["mismatches"] == expected}
     return run_checker(sim, verilog=verilog, top=top,
                        test_module="neurotile.testbench.population", build_dir=build_dir,
-                       config=cfg, seed=int(seed))
+                       config=cfg, seed=int(seed), ports=ports)
+
+
+def record_population(config: NeuronConfig, currents: np.ndarray, *, sim: str,
+                      build_dir: str | Path, storage: str = "memory", seed: int = 1
+                      ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Play integer ``currents`` (``[steps, neurons]``) on the population's RTL through the
+    bulk path and return ``(outputs, report)``: every output field as the RTL reported it,
+    ``[steps, neurons]``, and the comparison with the integer model
+    (:func:`~neurotile.testbench.population_bulk.record_population_bulk`)."""
+    if sim not in ("icarus", "verilator"):
+        raise ValueError(f"the RTL is recorded on icarus or verilator, not {sim!r}")
+    check_simulator(sim)
+    verilog, top, ports = population_verilog(config, storage)
+    return record_population_bulk(config, currents, sim=sim, verilog=verilog, top=top,
+                                  ports=ports, build_dir=Path(build_dir) / "bulk", seed=seed)

@@ -36,7 +36,7 @@ from neurotile.testbench.hodgkin_huxley import (
     make_stimulus,
 )
 
-__all__ = ["hh_harness", "hh_actions", "compare_outputs", "run_hh_bulk"]
+__all__ = ["hh_harness", "hh_actions", "compare_outputs", "run_hh_bulk", "record_hh_bulk"]
 
 PAYLOAD = "output__payload"
 
@@ -137,6 +137,8 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
     t2 = time.perf_counter()
     report = compare_outputs(h, stim, run.records)
     t3 = time.perf_counter()
+    if run.waves is not None:
+        report["waves"] = str(run.waves)
     return report | {
         "cycles": run.cycles,
         "sent": stim.steps,
@@ -146,3 +148,36 @@ def run_hh_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str, por
         "compare_seconds": t3 - t2,
         "seconds": (t1 - t0) + run.run_seconds + (t3 - t2),
     }
+
+
+def record_hh_bulk(p: HHIntParams, currents: np.ndarray, *, sim: str, verilog: str, top: str,
+                   ports: list[dict], build_dir: str | Path, seed: int = 1
+                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Play the current codes ``currents`` (``[steps]`` or ``[steps, 1]``, from rest, no gaps
+    or stalls) on the neuron's RTL and return what it reported.
+
+    Returns ``(outputs, report)``: ``spike`` and ``v`` as ``[steps, 1]`` int64 arrays of the
+    RTL's values (0 where it reported nothing), and :func:`compare_outputs`' report against the
+    integer model (``waves`` included when recorded).
+    """
+    cur = np.asarray(currents, np.int64).reshape(-1)
+    stim = HHStimulus(p, cur, np.zeros(len(cur), bool))
+    rows = action_rows(stim, seed=seed, gap=0.0)
+    h = hh_harness(top, ports, rows)
+    actions, rows = hh_actions(h, stim, seed=seed, gap=0.0)
+    cps = cycles_per_step(p)
+    run = run_bulk(sim, h, verilog, actions, rows, build_dir=build_dir, seed=seed, drain=cps + 8,
+                   max_cycles=3 * (cps + 8) * (rows + 1) + 10_000,
+                   meanwhile=stim.compute_expected)
+    report = compare_outputs(h, stim, run.records)
+    if run.waves is not None:
+        report["waves"] = str(run.waves)
+    k = min(len(run.records), stim.steps)
+    slices = field_slices(p)
+    outputs = {}
+    for name in ("spike", "v"):
+        offset, width, signed = slices[name]
+        arr = np.zeros((stim.steps, 1), np.int64)
+        arr[:k, 0] = h.field(run.records[:k], 0, PAYLOAD, lsb=offset, bits=width, signed=signed)
+        outputs[name] = arr
+    return outputs, report

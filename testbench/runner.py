@@ -453,6 +453,7 @@ def run_checker(
     config: Mapping[str, object],
     seed: int,
     extra_env: Mapping[str, str] | None = None,
+    ports: Sequence[dict] | None = None,
 ) -> dict:
     """Run a checker module against ``verilog`` and return its report, ready for callers.
 
@@ -461,7 +462,8 @@ def run_checker(
     source before it is built. The report (what the test wrote) gains
     ``passed``, ``run_dir`` and ``wall_seconds`` (simulator start, stimulus, model and checks;
     not the build), and defaults for ``updates``, ``spikes`` and ``mismatches`` (-1 when the run
-    failed without reporting).
+    failed without reporting). With the design's ``ports``, a recorded waveform gets a GTKWave
+    layout of them next to it (:mod:`neurotile.testbench.waves`).
     """
     key = hashlib.sha256(verilog.encode()).hexdigest()[:16]
     src = write_source(Path(build_dir) / "src" / key / f"{top}.v", verilog)
@@ -475,6 +477,10 @@ def run_checker(
     report["run_dir"] = str(result.run_dir)
     if result.waves is not None:
         report["waves"] = str(result.waves)
+        if ports is not None:
+            from neurotile.testbench.waves import cocotb_scope, write_gtkw
+
+            write_gtkw(result.waves, cocotb_scope(sim, top), ports)
     report["wall_seconds"] = result.run_seconds
     return report
 

@@ -144,7 +144,7 @@ def _knobs(cfg: Mapping[str, Any], outputs: int) -> dict[str, Any]:
 
 
 def _timing(t0: float, t1: float, t2: float, t3: float, run: Any, sent: int) -> dict[str, Any]:
-    return {
+    return ({"waves": str(run.waves)} if run.waves is not None else {}) | {
         "cycles": run.cycles,
         "sent": sent,
         "prepare_seconds": t1 - t0,

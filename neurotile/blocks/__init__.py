@@ -21,7 +21,7 @@ from typing import Any
 from neurotile.errors import UsageError
 from neurotile.neurons.spec import Param
 
-__all__ = ["Param", "Block", "SimSummary", "blocks", "get_block"]
+__all__ = ["Param", "Block", "SimSummary", "blocks", "get_block", "with_waves"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class SimSummary:
     seconds: float
     unit: str = "neuron-updates"
     detail: str = ""
+    #: The checked run itself, for ``neurotile simulate --plot``, when the block can keep it
+    #: (``extras["trace"]``) and was asked to (``simulate(..., trace=True)``).
+    trace: Any = field(default=None, compare=False, repr=False)
 
     @property
     def rate(self) -> float:
@@ -47,6 +50,12 @@ class SimSummary:
             f"{self.spikes} spikes, {self.rate:,.0f} {self.unit}/s"
         )
         return text + (f" ({self.detail})" if self.detail else "")
+
+
+def with_waves(detail: str, report: Mapping[str, Any]) -> str:
+    """``detail`` with the waveform file of the run, when it recorded one (``WAVES=1``)."""
+    waves = report.get("waves")
+    return "; ".join(filter(None, [detail, f"waves: {waves}" if waves else ""]))
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.hodgkin_huxley import HHIntParams
 
-__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design"]
+__all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
 
@@ -57,7 +57,7 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
     design = elaborate(BLOCK, p.structural())
     return run_checker(sim, verilog=design.verilog, top=design.top,
                        test_module="neurotile.testbench.hodgkin_huxley",
-                       build_dir=build_dir, config=cfg, seed=seed)
+                       build_dir=build_dir, config=cfg, seed=seed, ports=design.ports)
 
 
 def run_bulk_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
@@ -94,7 +94,26 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     if not report["passed"]:
         detail += f"; see {report.get('run_dir', build_dir)}"
     return SimSummary(sim, report["updates"], mismatches, report["spikes"],
-                      report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
+                      report.get("seconds", 0.0), unit="neuron-updates",
+                      detail=with_waves(detail, report))
+
+
+def record(config: Any, codes: Any, *, sim: str, build_dir: Path) -> tuple[dict, dict]:
+    """The RTL's outputs for the current codes ``codes`` (``[steps, 1]``) of the neuron
+    ``config`` (an :class:`~neurotile.neurons.hodgkin_huxley.HHConfig` of one neuron), for
+    ``neurotile model hh --plot --sim``: see
+    :func:`~neurotile.testbench.hh_bulk.record_hh_bulk`."""
+    from neurotile.design import elaborate
+    from neurotile.testbench.hh_bulk import record_hh_bulk
+    from neurotile.testbench.runner import check_simulator
+
+    if config.neurons != 1:
+        raise ValueError(f"the hh RTL is one neuron; give --neurons 1, not {config.neurons}")
+    check_simulator(sim)
+    p = config.int_params
+    design = elaborate(BLOCK, p.structural())
+    return record_hh_bulk(p, codes, sim=sim, verilog=design.verilog, top=design.top,
+                          ports=design.ports, build_dir=Path(build_dir) / "bulk")
 
 
 BLOCK = Block(
@@ -117,4 +136,5 @@ BLOCK = Block(
         Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
               "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
+    extras={"record": record},
 )

@@ -13,16 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, SimSummary
+from neurotile.blocks import Block, SimSummary, with_waves
 from neurotile.neurons.spec import NeuronConfig, Param, Setting
 from neurotile.rtl.population import STORAGES, Population, datapath_for, top_name
-from neurotile.testbench.check import check_population
-from neurotile.testbench.runner import waves_requested
+from neurotile.testbench.check import check_population, record_population
 
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
 
 STORAGE = Param("storage", str, "memory", "state storage: memory (register file, fully "
-                "synchronous) or ring (clock-gated flip-flop ring, ~40% smaller; "
+                "synchronous) or ring (clock-gated flip-flop ring, about 40 percent smaller; "
                 "docs/flows.md)", choices=STORAGES)
 
 SIM_PARAMS = (
@@ -64,25 +63,31 @@ def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,
         return dut, top_name(config, storage)
 
     def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
-                 build_dir: Path) -> SimSummary:
+                 build_dir: Path, trace: bool = False) -> SimSummary:
         config, storage = config_of(params)
-        # Waveforms come from the cycle checker (cocotb): WAVES=1 selects it.
-        bulk = bool(params.get("bulk", True)) and sim != "amaranth" and not waves_requested()
+        # Both paths record waveforms when WAVES=1 asks (testbench.waves).
+        bulk = bool(params.get("bulk", True)) and sim != "amaranth"
         report = check_population(
             config, sim=sim, steps=steps, seed=seed, build_dir=build_dir, storage=storage,
-            bulk=bulk, gap=params.get("gap", 0.2), stall=params.get("stall", 0.2))
+            bulk=bulk, trace=trace and bulk, gap=params.get("gap", 0.2),
+            stall=params.get("stall", 0.2))
         mismatches = report["mismatches"]
         if not report["passed"] and mismatches == 0:
             mismatches = -1  # the simulation failed without reporting (see its log)
         detail = "" if report["passed"] else f"see {report.get('run_dir', build_dir)}"
-        if report.get("waves"):
-            detail = "; ".join(filter(None, [detail, f"waves: {report['waves']}"]))
+        detail = with_waves(detail, report)
         return SimSummary(sim, report["updates"], mismatches, report["spikes"],
-                          report.get("seconds", 0.0), detail=detail)
+                          report.get("seconds", 0.0), detail=detail, trace=report.get("trace"))
+
+    def record(config: NeuronConfig, codes: Any, *, sim: str, build_dir: Path
+               ) -> tuple[dict, dict]:
+        """The RTL's outputs for integer ``codes`` (``neurotile model --plot --sim``)."""
+        return record_population(config, codes, sim=sim, build_dir=build_dir)
 
     params = tuple(model.params()) + tuple(setting_param(s) for s in model.SETTINGS) + \
         extra + (STORAGE,)
     return Block(name=model.NAME, summary=summary or f"population of {model.TITLE} neurons "
                  "sharing one datapath", params=params, build=build, simulate=simulate,
                  sim_params=SIM_PARAMS, model=model,
-                 extras={"config": config_of, "extra": extra, "prepare": prepare})
+                 extras={"config": config_of, "extra": extra, "prepare": prepare,
+                         "trace": True, "record": record})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.synapses import SparseParams
 
 __all__ = ["BLOCK", "sparse_params", "run_design", "run_bulk_design", "simulate", "cocotb_run",
@@ -66,7 +66,7 @@ def cocotb_run(block: Block, structural: dict[str, Any], *, sim: str, test_modul
     check_simulator(sim)
     design = elaborate(block, structural)
     return run_checker(sim, verilog=design.verilog, top=design.top, test_module=test_module,
-                       build_dir=build_dir, config=cfg, seed=seed)
+                       build_dir=build_dir, config=cfg, seed=seed, ports=design.ports)
 
 
 def bulk_run(block: Block, structural: dict[str, Any], *, sim: str, runner: Any,
@@ -124,7 +124,7 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     detail = (f"{report.get('results', 0)} accumulators over {cycles} cycles, with random gaps "
               f"and stalls" if report["passed"] else f"see {report.get('run_dir', build_dir)}")
     return SimSummary(sim, ops, mismatches, report.get("events", 0), report.get("seconds", 0.0),
-                      unit="synaptic-ops", detail=detail)
+                      unit="synaptic-ops", detail=with_waves(detail, report))
 
 
 BLOCK = Block(

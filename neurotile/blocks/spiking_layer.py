@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.lif import LIFIntParams
 from neurotile.blocks.sparse_matmul import SIM_PARAMS, bulk_run, cocotb_run, sim_options
 
@@ -80,7 +80,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
         mismatches = -1
     detail = "" if report["passed"] else f"see {report.get('run_dir', build_dir)}"
     return SimSummary(sim, report.get("updates", 0), mismatches, report.get("spikes", 0),
-                      report.get("seconds", 0.0), unit="neuron-updates", detail=detail)
+                      report.get("seconds", 0.0), unit="neuron-updates",
+                      detail=with_waves(detail, report))
 
 
 BLOCK = Block(

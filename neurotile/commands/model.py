@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """``neurotile model BLOCK [options] (--input FILE.npy | --current I (--steps N | --duration-ms T))
-[--fixed | --float] [--json]``.
+[--fixed | --float] [--json] [--plot FILE.png [--sim SIM]]``.
 
 Runs a neuron model's reference models without any hardware, for every block whose neuron model
 is a :class:`~neurotile.neurons.spec.NeuronConfig` (the block's ``model``, or the model of
@@ -24,6 +24,10 @@ declaration; no block is named here:
   (``spikes``, ``membrane``, ``synaptic`` as the model names them), with ``spike_times_ms``
   (``[neurons][...]``, end of the firing step, or finer where the float model knows) for a
   time-based model; else a short summary per neuron.
+* ``--plot FILE.png`` (:mod:`neurotile.plots`): the membrane of neuron 0 of the float model
+  (the configuration's own equation unquantised) and of the integer model, the raster and the
+  f-I curve; ``--sim icarus|verilator`` adds the RTL's recording of the same stimulus (bulk
+  path) and exits 1 if it differs from the integer model.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from neurotile.commands import Command
 from neurotile.commands.inputs import (MAX_UPDATES, check_duration_ms, check_finite,
                                        check_params, check_steps)
 from neurotile.commands.model_denoiser import add_parser as _add_denoiser
+from neurotile.commands.pictures import add_plot_options, check_rtl, model_plot, plot_path
 from neurotile.errors import UsageError
 from neurotile.neurons.spec import NEURONS, NeuronConfig, Param, models, run_model
 
@@ -147,6 +152,8 @@ def _common(p: argparse.ArgumentParser, timed: bool) -> None:
     p.set_defaults(kind="fixed")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: model, params and the outputs per step")
+    add_plot_options(p, "the membrane of neuron 0 (float model, integer model, and the RTL "
+                     "with --sim), the raster and the f-I curve", rtl=True)
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -321,6 +328,13 @@ def _run(args: argparse.Namespace) -> int:
     if kind == "float" and model.float_run.__func__ is NeuronConfig.float_run.__func__:
         raise UsageError(f"{block.name} has no float model; drop --float")
     _check_stimulus(args, block.name, timed)
+    picture = plot_path(args)
+    if picture is not None and kind == "float":
+        raise UsageError("--plot draws the float and the integer model of the block's "
+                         "configuration; drop --float")
+    if args.sim is not None and picture is None:
+        raise UsageError("--sim records the RTL for a picture; add --plot FILE.png")
+    check_rtl(block, args.sim)
     loaded = None if args.input is None else _load(args.input)
     neurons = _neurons(args, loaded)
     try:
@@ -383,6 +397,9 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(result, sort_keys=True))
     else:
         _summary(block.name, kind, outputs, times, steps, neurons, dt if timed else None)
+    if picture is not None:
+        return model_plot(block, config, currents, picture, sim=args.sim,
+                          build_dir=args.build_dir, quiet=args.json)
     return 0
 
 

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""``neurotile simulate BLOCK [params] --sim SIM``: check the RTL against the reference model."""
+"""``neurotile simulate BLOCK [params] --sim SIM [--waves] [--plot FILE.png]``: check the RTL
+against the reference model; ``--waves`` (or ``WAVES=1``) records waveforms with a GTKWave
+layout, ``--plot`` draws the checked run (population blocks, bulk path)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from pathlib import Path
 
 from neurotile.commands import Command, add_block_parsers, block_params
 from neurotile.commands.inputs import check_params, check_seed, check_steps
+from neurotile.commands.pictures import (add_plot_options, add_waves_option, ask_waves,
+                                         plot_path, run_plot)
 from neurotile.errors import UsageError
 
 SIMS = ("icarus", "verilator", "amaranth")
@@ -20,6 +24,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--build-dir", default="build/simulate", metavar="DIR",
                    help="where simulator builds and logs go (default: build/simulate)")
+    add_waves_option(p)
+    add_plot_options(p, "the checked run: membranes of the first neurons, RTL against the "
+                     "model, the raster and any mismatches (population blocks, bulk path)")
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -36,14 +43,28 @@ def _run(args: argparse.Namespace) -> int:
             params[p.name] = getattr(args, p.name)
     full = block.defaults() | {p.name: p.default for p in block.sim_params} | params
     check_steps(args.steps, "--steps", full)
+    picture = plot_path(args)
+    extra = {}
+    if picture is not None:
+        if not block.extras.get("trace"):
+            raise UsageError(f"--plot draws population blocks' runs; {block.name} has no "
+                             "picture of its run (neurotile model BLOCK --plot draws models)")
+        if args.sim == "amaranth" or not full.get("bulk", True):
+            raise UsageError("--plot draws the bulk path's recording: use --sim icarus or "
+                             "--sim verilator, without --no-bulk")
+        extra["trace"] = True
+    ask_waves(args)
     try:
         summary = block.simulate(
             full, sim=args.sim, steps=args.steps, seed=args.seed,
-            build_dir=Path(args.build_dir) / block.name,
+            build_dir=Path(args.build_dir) / block.name, **extra,
         )
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{block.name}: {exc}") from None
     print(summary.line())
+    if picture is not None and summary.trace is not None:
+        run_plot(summary.trace, picture, f"neurotile simulate {block.name} --sim {args.sim} "
+                 f"--steps {args.steps} --seed {args.seed}: {summary.mismatches} mismatches")
     if summary.mismatches:
         print(f"neurotile: {summary.mismatches} mismatches; reproduce with --seed {args.seed}",
               file=sys.stderr)
