@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurotile import progress
 from neurotile.commands import Command, add_block_parsers, block_params
 from neurotile.commands.inputs import check_params, check_seed, check_steps
 from neurotile.errors import UsageError
@@ -37,10 +38,12 @@ def _run(args: argparse.Namespace) -> int:
     full = block.defaults() | {p.name: p.default for p in block.sim_params} | params
     check_steps(args.steps, "--steps", full)
     try:
-        summary = block.simulate(
-            full, sim=args.sim, steps=args.steps, seed=args.seed,
-            build_dir=Path(args.build_dir) / block.name,
-        )
+        with progress.stage(f"checking {block.name} on {args.sim}: {args.steps} timesteps "
+                            "(the first run of a design builds the simulation)"):
+            summary = block.simulate(
+                full, sim=args.sim, steps=args.steps, seed=args.seed,
+                build_dir=Path(args.build_dir) / block.name,
+            )
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{block.name}: {exc}") from None
     print(summary.line())
