@@ -19,8 +19,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sim", choices=SIMS, default="icarus", help="simulator (default: icarus)")
     p.add_argument("--steps", type=int, default=1000, help="timesteps to run (default: 1000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
-    p.add_argument("--build-dir", default="build/simulate", metavar="DIR",
-                   help="where simulator builds and logs go (default: build/simulate)")
+    p.add_argument("--work-dir", "--build-dir", dest="build_dir", default="build/simulate",
+                   metavar="DIR", help="where simulator builds and logs go, as --work-dir of "
+                   "tapeout, flow and check (default: build/simulate; --build-dir is the older "
+                   "spelling)")
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +39,10 @@ def _run(args: argparse.Namespace) -> int:
             params[p.name] = getattr(args, p.name)
     full = block.defaults() | {p.name: p.default for p in block.sim_params} | params
     check_steps(args.steps, "--steps", full)
+    if args.sim != "amaranth":  # a missing simulator is one error line, before any progress
+        from neurotile.testbench.runner import check_simulator
+
+        check_simulator(args.sim)
     try:
         with progress.stage(f"checking {block.name} on {args.sim}: {args.steps} timesteps "
                             "(the first run of a design builds the simulation)"):
