@@ -118,3 +118,54 @@ def test_network_regenerate_command_gives_the_same_options():
     second = parser.parse_args(_route(again))
     for key in (*_SHAPING, "reset_delay", "per_channel"):
         assert getattr(first, key) == getattr(second, key), key
+
+
+# -- ./dev puts neurotile within reach -------------------------------------------------------------
+
+def _fake_checkout(tmp_path: Path) -> Path:
+    """A copy of ./dev beside a fake nox (that records its arguments and installs a fake
+    neurotile as the demo session would) and a Python that passes the version check."""
+    import os
+    import shutil
+    import stat
+
+    root = tmp_path / "repo"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "dev", root / "dev")
+    nox = root / ".venv" / "bin" / "nox"
+    nox.write_text("#!/bin/sh\necho \"$@\" >> nox.log\nmkdir -p .nox/demo/bin\n"
+                   "printf '#!/bin/sh\\necho neurotile \"$@\"\\n' > .nox/demo/bin/neurotile\n"
+                   "chmod +x .nox/demo/bin/neurotile\n")
+    for path in (root / "dev", nox):
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    assert os.access(root / "dev", os.X_OK)
+    return root
+
+
+def test_dev_neurotile_and_shell(tmp_path):
+    import subprocess
+    import sys
+
+    root = _fake_checkout(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "HOME": str(tmp_path)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = subprocess.run([str(root / "dev"), "neurotile", "check", "my project"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "neurotile check my project\n"  # run where it was called
+    assert (root / "nox.log").read_text() == "--session demo --install-only\n"
+    again = subprocess.run(["./dev", "neurotile", "--version"], cwd=root, env=env,
+                           capture_output=True, text=True)
+    assert again.stdout == "neurotile --version\n"
+    assert (root / "nox.log").read_text().count("\n") == 1  # installed once
+    shell = tmp_path / "shell"
+    shell.write_text("#!/bin/sh\necho \"$PATH\"\ncommand -v neurotile\npwd\n")
+    shell.chmod(0o755)
+    run = subprocess.run([str(root / "dev"), "shell"], cwd=elsewhere,
+                         env=env | {"SHELL": str(shell)}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    path, found, where = run.stdout.splitlines()
+    assert where == str(elsewhere)
+    assert path.split(":")[0] == str(root / ".nox" / "demo" / "bin")
+    assert found == str(root / ".nox" / "demo" / "bin" / "neurotile")
