@@ -413,8 +413,10 @@ def _check_workflows(root: Path, problems: list[Problem]) -> None:
                 if needs != "gds" and not (isinstance(needs, list) and "gds" in needs):
                     add(f"job {job} must run after the gds job (needs: gds)")
             if job == "viewer":
-                permissions = flow["jobs"][job].get("permissions") or {}
-                if permissions.get("pages") != "write" or permissions.get("id-token") != "write":
+                permissions = flow["jobs"][job].get("permissions")
+                granted = permissions if isinstance(permissions, dict) else {}
+                if permissions != "write-all" and (granted.get("pages") != "write"
+                                                   or granted.get("id-token") != "write"):
                     add("job viewer needs permissions pages: write and id-token: write")
 
 
