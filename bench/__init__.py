@@ -8,4 +8,6 @@ Each module has ``main(argv) -> int`` and writes ``build/bench/<name>.json`` and
 from __future__ import annotations
 
 ORDER = ("speed", "area", "hh_accuracy", "sparse_scaling", "compile", "reservoir", "denoiser",
-         "figures")
+         "pictures")
+#: Benchmarks whose ``--update-docs`` stores figures the docs quote (``docs/figures.json``).
+DOC_FIGURES = ("area",)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from neurotile.bench.figures import from_area
 from neurotile.blocks import blocks
 from neurotile.design import elaborate
 from neurotile.flows.synth import SynthResult, synthesize
@@ -163,10 +164,45 @@ def storage_comparison() -> list[dict[str, Any]]:
     return rows
 
 
+#: Complete TinyTapeout projects whose area the docs quote: name -> (block, ``neurotile
+#: tapeout`` options).
+TAPEOUT_PROJECTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "lif": ("lif", {}),
+    "lif.n16": ("lif", {"neurons": 16}),
+    "lif.ring": ("lif", {"storage": "ring"}),
+    "sparse-matmul": ("sparse-matmul", {}),
+    "spiking-layer": ("spiking-layer", {}),
+    "hh": ("hh", {}),
+}
+
+
+def tapeout_projects() -> list[dict[str, Any]]:
+    """Cell area of the whole TinyTapeout project (host interface and ``tt_um_`` wrapper
+    included) of ``neurotile tapeout`` with the blocks and options of
+    :data:`TAPEOUT_PROJECTS`."""
+    from neurotile.tapeout.adapters import get_adapter
+    from neurotile.tapeout.project import generate, synth_estimator
+
+    rows = []
+    for name, (block, params) in TAPEOUT_PROJECTS.items():
+        t0 = time.perf_counter()
+        project = generate(get_adapter(block), params,
+                           estimator=synth_estimator(OUT / "tapeout"))
+        e = project.estimate
+        rows.append({"name": name, "block": block, "params": params, "top": project.top,
+                     "area_um2": round(e.area, 1), "cells": e.cells, "flip_flops": e.flip_flops,
+                     "tile": project.tile, "util_tile": round(project.utilisation, 4),
+                     "util_1x1": round(e.area / get_tile("1x1").core_area, 4)})
+        print(f"tapeout {name}: {e.area:,.0f} um^2, tile {project.tile} "
+              f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    return rows
+
+
 def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"density": DEFAULT_DENSITY, "blocks": [], "lif": [], "max_1x1": [],
-                            "storage": storage_comparison()}
+                            "storage": storage_comparison(), "tapeout": []}
     if all_blocks:
+        data["tapeout"] = tapeout_projects()
         for name, block in blocks().items():
             result, secs = _synth(name, {}, OUT / "blocks" / name)
             data["blocks"].append(_row(result, block=name, params=block.defaults()))
@@ -220,6 +256,9 @@ def markdown(data: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="LIF sweep 8..64 only")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="store the figures in docs/figures.json and rewrite the docs' "
+                             "markers from them (not with --quick)")
     args = parser.parse_args(argv)
     sizes = SIZES[:4] if args.quick else SIZES
     data = run(sizes, all_blocks=not args.quick)
@@ -229,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "area.md").write_text(md)
     print(md)
     print(f"wrote {OUT / 'area.json'} and {OUT / 'area.md'}", file=sys.stderr)
+    if args.update_docs:
+        if args.quick:
+            print("--update-docs needs the full run; docs/figures.json left alone",
+                  file=sys.stderr)
+        else:
+            from neurotile.bench.figures import update_docs
+
+            update_docs(from_area(data), "neurotile bench area")
     # Target: at least 32 LIF neurons (8-bit membranes, refractory counter) in a 1x1 tile.
     best = max((r["neurons"] for r in data["max_1x1"] if r["refractory_width"] == 2), default=0)
     if best < TARGET_NEURONS:

@@ -1,119 +1,191 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Example pictures of every neuron model, and what a picture costs.
+"""Measured figures quoted in the documentation, and the markers that quote them.
 
-Draws, with :mod:`neurotile.plots`, what ``neurotile model BLOCK --plot`` draws for each neuron
-model (float model, integer model, raster, f-I curve; for ``lif`` also the RTL's own recording on
-Icarus) and what ``neurotile simulate lif --plot`` draws for a checked bulk run, into
-``build/bench/figures/``; times preparing the series (the models and the f-I sweep, or the RTL
-run) and drawing. Writes ``build/bench/figures.json`` and ``.md``; ``--docs`` also copies the
-pictures to ``docs/figures/<name>.png``. Run::
+``docs/figures.json`` (committed) holds every figure the README, ``docs/*.md`` and
+``labs/**/*.md`` quote, by key, as the benchmarks measured it. The Markdown quotes a figure
+between markers::
 
-    python bench/figures.py --docs      # about a minute (Hodgkin-Huxley's f-I sweep dominates)
+    32 neurons take <!-- bench:area.lif.um2 -->13,613<!-- /bench --> um^2
+
+``neurotile bench area --update-docs`` measures, stores the figures and rewrites every marker;
+``neurotile bench docs`` rewrites the markers from the stored figures without measuring. A fast
+test fails when a marker disagrees with ``figures.json`` or names a key it does not hold, so the
+documents cannot drift apart.
+
+Keys (every figure from ``neurotile bench area`` at the block's defaults unless it says
+otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placement density):
+
+``area.<block>.{um2,cells,flip_flops,tile}``
+    each block of ``neurotile generate`` at its defaults (``area.lif.um2``, ``area.hh.tile``).
+``area.lif.n<N>.<storage>.{um2,tile,util_1x1_pct}``
+    the LIF population of N neurons (8-bit, 2-bit refractory counter), ``storage`` ``memory``
+    (the default register file) or ``ring``; ``util_1x1_pct`` its share of a 1x1 tile's core
+    in whole percent.
+``density.<storage>.{neurons_1x1,neurons_1x1_norefr,marginal_um2}``
+    the most LIF neurons whose cell area fits a 1x1 tile, with and without the refractory
+    counter, and the area of one more neuron.
+``tapeout.<project>.{um2,cells,flip_flops,tile,util_tile_pct,util_1x1_pct}``
+    the complete TinyTapeout project (host interface and wrapper included) of ``neurotile
+    tapeout``: ``lif``, ``lif.n16`` (``--neurons 16``), ``lif.ring`` (``--storage ring``),
+    ``sparse-matmul``, ``spiking-layer``, ``hh``, each at its defaults otherwise;
+    ``util_tile_pct`` its share of its tile's core in whole percent, ``util_1x1_pct`` of a 1x1
+    tile's core to one decimal.
+
+Values are numbers or strings; a number is written with thousands separators (``13,613``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
-import time
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from neurotile.errors import UsageError
 
-from neurotile.neurons.spec import models
-from neurotile.plots import codes_of, draw_model, draw_run, model_picture, run_picture
+__all__ = ["ROOT", "FIGURES", "MARKER", "documents", "load", "store", "text", "render",
+           "check", "rewrite", "update_docs", "from_area"]
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "figures"
-
-#: (picture name, model, configuration, constant input in the model's unit, steps, with RTL).
-MODELS: list[tuple[str, str, dict[str, Any], float, int, bool]] = [
-    ("lif_model", "lif", {"neurons": 8}, 20.0, 120, True),
-    ("cuba_lif_model", "cuba-lif", {"neurons": 8}, 4.0, 120, False),
-    ("if_model", "if", {"neurons": 8}, 9.0, 120, False),
-    ("li_model", "li", {"neurons": 8}, 9.0, 120, False),
-    ("izhikevich_model", "izhikevich", {"neurons": 8}, 10.0, 400, False),
-    ("hh_model", "hh", {"neurons": 4}, 10.0, 2000, False),
-]
+FIGURES = ROOT / "docs" / "figures.json"
+#: ``<!-- bench:KEY -->VALUE<!-- /bench -->``; the value may not span lines.
+MARKER = re.compile(r"<!-- bench:(?P<key>[A-Za-z0-9_.\-]+) -->(?P<value>[^\n]*?)<!-- /bench -->")
 
 
-def _stimulus(name: str, neurons: int, level: float, steps: int) -> np.ndarray:
-    """``level`` for every neuron, scaled from 0.6x (neuron 0) to 1.4x (the last), so the
-    raster shows the rate grow with the input; seeded noise of 5% on top."""
-    rng = np.random.default_rng(2026)
-    scale = np.linspace(0.6, 1.4, neurons) if neurons > 1 else np.ones(1)
-    return level * scale * (1 + 0.05 * rng.standard_normal((steps, neurons)))
+def documents(root: Path | None = None) -> list[Path]:
+    """The Markdown files that may quote figures: README.md, docs/*.md, labs/**/*.md."""
+    root = ROOT if root is None else root
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")),
+             *sorted((root / "labs").glob("**/*.md"))]
+    return [f for f in files if f.is_file()]
 
 
-def model_figure(out: Path, name: str, model: str, params: dict[str, Any], level: float,
-                 steps: int, rtl: bool) -> dict[str, Any]:
-    config = models()[model](**params)
-    currents = _stimulus(model, config.neurons, level, steps)
-    t0 = time.perf_counter()
-    recorded = None
-    if rtl:
-        from neurotile.testbench.check import record_population
-
-        recorded, report = record_population(config, codes_of(config, currents), sim="icarus",
-                                             build_dir=ROOT / "build" / "bench" / "figures-rtl")
-        assert report["mismatches"] == 0, report["first_mismatches"]
-    t1 = time.perf_counter()
-    pic = model_picture(config, currents, rtl=recorded, rtl_label="RTL (icarus)")
-    t2 = time.perf_counter()
-    draw_model(pic, out / f"{name}.png")
-    t3 = time.perf_counter()
-    return {"picture": f"{name}.png", "model": model, "neurons": config.neurons,
-            "steps": steps, "rtl_seconds": round(t1 - t0, 2), "series_seconds": round(t2 - t1, 2),
-            "draw_seconds": round(t3 - t2, 2),
-            "spikes": {t.label: int(t.spikes.sum()) for t in pic.traces if t.spikes is not None}}
+def load(path: Path | None = None) -> dict[str, Any]:
+    """The stored figures, key -> value."""
+    path = FIGURES if path is None else path
+    if not path.is_file():
+        raise UsageError(f"{path} is missing; measure with 'neurotile bench area --update-docs'")
+    return json.loads(path.read_text(encoding="utf-8"))["figures"]
 
 
-def run_figure(out: Path) -> dict[str, Any]:
-    from neurotile.testbench.check import check_population
-
-    config = models()["lif"](neurons=8)
-    t0 = time.perf_counter()
-    report = check_population(config, sim="icarus", steps=300, seed=1, trace=True,
-                              build_dir=ROOT / "build" / "bench" / "figures-run")
-    t1 = time.perf_counter()
-    pic = run_picture(report["trace"], title="neurotile simulate lif --neurons 8 --steps 300 "
-                      f"--sim icarus: {report['mismatches']} mismatches")
-    draw_run(pic, out / "lif_run.png")
-    t2 = time.perf_counter()
-    return {"picture": "lif_run.png", "model": "lif", "neurons": 8, "steps": 300,
-            "rtl_seconds": round(t1 - t0, 2), "series_seconds": 0.0,
-            "draw_seconds": round(t2 - t1, 2), "mismatches": report["mismatches"]}
+def store(new: dict[str, Any], source: str, path: Path | None = None) -> dict[str, Any]:
+    """Merge ``new`` into the stored figures (other keys are kept) and return them all."""
+    path = FIGURES if path is None else path
+    data = (json.loads(path.read_text(encoding="utf-8")) if path.is_file()
+            else {"about": "Measured figures the docs quote; written by neurotile bench "
+                           "--update-docs, never by hand.", "sources": {}, "figures": {}})
+    data["figures"] = dict(sorted((data["figures"] | new).items()))
+    data["sources"] = dict(sorted((data["sources"] | {source: sorted(new)}).items()))
+    data["sources"][source] = sorted(set(data["sources"][source]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return data["figures"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench",
-                        help="output folder (default: build/bench)")
-    parser.add_argument("--docs", action="store_true",
-                        help="also copy the pictures to docs/figures/")
-    args = parser.parse_args(argv)
-    pictures = args.out / "figures"
-    pictures.mkdir(parents=True, exist_ok=True)
-    rows = [model_figure(pictures, *case) for case in MODELS]
-    rows.append(run_figure(pictures))
-    (args.out / "figures.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = ["Pictures of `neurotile model BLOCK --plot` and `neurotile simulate lif --plot`, "
-             "made by `python bench/figures.py` (wall seconds on this machine).", "",
-             "| picture | neurons x steps | RTL run (s) | series (s) | draw (s) |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['picture']} | {r['neurons']} x {r['steps']} | {r['rtl_seconds']:.2f} | "
-              f"{r['series_seconds']:.2f} | {r['draw_seconds']:.2f} |" for r in rows]
-    (args.out / "figures.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    if args.docs:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        for r in rows:
-            shutil.copyfile(pictures / r["picture"], DOCS / r["picture"])
-        print(f"copied {len(rows)} pictures to {DOCS}")
-    return 0
+def text(value: Any) -> str:
+    """A figure as the docs print it: numbers with thousands separators."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:,}"
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def render(markdown: str, figures: dict[str, Any]) -> tuple[str, list[str]]:
+    """``markdown`` with every marker's value replaced, and the keys ``figures`` lacks."""
+    unknown: list[str] = []
+
+    def fill(m: re.Match) -> str:
+        key = m.group("key")
+        if key not in figures:
+            unknown.append(key)
+            return m.group(0)
+        return f"<!-- bench:{key} -->{text(figures[key])}<!-- /bench -->"
+
+    return MARKER.sub(fill, markdown), unknown
+
+
+def check(files: Iterable[Path], figures: dict[str, Any], root: Path | None = None
+          ) -> list[str]:
+    """One line per marker that names an unknown key or disagrees with ``figures``."""
+    root = ROOT if root is None else root
+    problems = []
+    for path in files:
+        body = path.read_text(encoding="utf-8")
+        for m in MARKER.finditer(body):
+            line = body.count("\n", 0, m.start()) + 1
+            where = f"{path.relative_to(root) if path.is_relative_to(root) else path}:{line}"
+            key, shown = m.group("key"), m.group("value")
+            if key not in figures:
+                problems.append(f"{where}: unknown figure {key!r}")
+            elif shown != text(figures[key]):
+                problems.append(f"{where}: {key} shows {shown!r}, measured "
+                                f"{text(figures[key])!r}")
+    return problems
+
+
+def rewrite(files: Iterable[Path], figures: dict[str, Any]) -> list[Path]:
+    """Rewrite every marker in ``files`` from ``figures``; return the files that changed.
+
+    Raises
+    ------
+    UsageError
+        When a marker names a key ``figures`` does not hold (nothing is written then).
+    """
+    changed = {}
+    for path in files:
+        body = path.read_text(encoding="utf-8")
+        new, unknown = render(body, figures)
+        if unknown:
+            raise UsageError(f"{path}: unknown figure {unknown[0]!r}; the keys are in "
+                             f"{FIGURES}")
+        if new != body:
+            changed[path] = new
+    for path, new in changed.items():
+        path.write_text(new, encoding="utf-8")
+    return list(changed)
+
+
+def update_docs(new: dict[str, Any] | None = None, source: str = "") -> list[Path]:
+    """Store ``new`` figures (if any) and rewrite every document's markers; print what changed."""
+    import sys
+
+    figures = store(new, source) if new else load()
+    if new:
+        print(f"bench: {len(new)} figures stored in {FIGURES}", file=sys.stderr)
+    changed = rewrite(documents(), figures)
+    for path in changed:
+        print(f"bench: rewrote the figures in {path}", file=sys.stderr)
+    if not changed:
+        print("bench: every document's figures agree with the measurements", file=sys.stderr)
+    return changed
+
+
+# -- figures from the benchmarks' results ----------------------------------------------------------
+
+def from_area(data: dict[str, Any]) -> dict[str, Any]:
+    """The figures of ``build/bench/area.json`` (see the key list above)."""
+    out: dict[str, Any] = {}
+    for r in data.get("blocks", []):
+        key = f"area.{r['block']}"
+        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
+                f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"] or "none"}
+    for r in data.get("lif", []):
+        if r["refractory_width"] == 2:
+            key = f"area.lif.n{r['neurons']}.{r['storage']}"
+            out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.tile": r["tile"] or "none",
+                    f"{key}.util_1x1_pct": round(100 * r["util_1x1"])}
+    for r in data.get("max_1x1", []):
+        key = f"density.{r['storage']}"
+        if r["refractory_width"] == 0:
+            out[f"{key}.neurons_1x1_norefr"] = r["neurons"]
+        else:
+            out[f"{key}.neurons_1x1"] = r["neurons"]
+            out[f"{key}.marginal_um2"] = round(r["marginal_um2_per_neuron"])
+    for r in data.get("tapeout", []):
+        key = f"tapeout.{r['name']}"
+        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
+                f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"],
+                f"{key}.util_1x1_pct": round(100 * r["util_1x1"], 1)}
+        if "util_tile" in r:
+            out[f"{key}.util_tile_pct"] = round(100 * r["util_tile"])
+    return out

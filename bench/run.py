@@ -7,14 +7,17 @@ import importlib
 import time
 from pathlib import Path
 
-from neurotile.bench import ORDER
+from neurotile.bench import DOC_FIGURES, ORDER
 from neurotile.errors import UsageError
 
 OUT = Path(__file__).resolve().parent.parent / "build" / "bench"
 
 
-def main(names: list[str]) -> int:
-    """Run ``names`` (all when empty); return non-zero when any benchmark misses its target."""
+def main(names: list[str], update_docs: bool = False) -> int:
+    """Run ``names`` (all when empty); return non-zero when any benchmark misses its target.
+
+    ``update_docs`` has the benchmarks of :data:`DOC_FIGURES` store their figures in
+    ``docs/figures.json`` and rewrite the docs' markers."""
     unknown = [n for n in names if n not in ORDER]
     if unknown:
         raise UsageError(f"unknown benchmark {unknown[0]!r}; choose from: {', '.join(ORDER)}")
@@ -24,7 +27,8 @@ def main(names: list[str]) -> int:
         module = importlib.import_module(f"neurotile.bench.{name}")
         t0 = time.perf_counter()
         print(f"== bench {name}", flush=True)
-        status |= int(module.main([]) or 0)
+        argv = ["--update-docs"] if update_docs and name in DOC_FIGURES else []
+        status |= int(module.main(argv) or 0)
         print(f"== bench {name}: {time.perf_counter() - t0:.0f} s", flush=True)
         md = OUT / f"{name}.md"
         if md.exists():

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurotile import progress
 from neurotile.errors import UsageError
 from neurotile.flows.sky130 import CellLibrary, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
@@ -310,7 +311,8 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
     log = work / "yosys.log"
     script = work / "synth.ys"
     script.write_text(_script(srcs, top, lib, netlist_raw, stat, flatten))
-    run_yosys(script, log, work)
+    with progress.stage(f"synthesising {top} to Sky130 cells (Yosys)"):
+        run_yosys(script, log, work)
 
     counts = _cell_counts(json.loads(stat.read_text()), top)
     unknown = sorted(c for c in counts if c not in lib.areas)

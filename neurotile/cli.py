@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from neurotile import __version__
+from neurotile import __version__, progress
 from neurotile.errors import UsageError
 
 __all__ = ["main", "build_parser"]
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Spiking neurons and sparse synapse tiles from Amaranth to verified Sky130 Verilog.",
     )
     parser.add_argument("--version", action="version", version=f"neurotile {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines on stderr (a command's --json implies it)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in _commands():
         p = sub.add_parser(command.name, help=command.help, description=command.help)
@@ -52,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "_run", None):
             parser.print_help()
             return 2
+        if not (args.quiet or getattr(args, "json", False)):
+            progress.enable()
         code = int(args._run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code
@@ -67,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+    finally:
+        progress.disable()
 
 
 def _route(argv: list[str]) -> list[str]:

@@ -9,7 +9,10 @@ exactly the 24 pinout keys), the top module's ports in the Verilog (exactly Tiny
 with their directions and widths), ``src/config.json`` (parses, LibreLane keys, no ``meta``, 0/1
 rather than booleans), ``docs/info.md`` (real "How it works" and "How to test" sections) and the
 ``test/`` harness (Makefile conventions, ``tb.v`` instantiating the top, a ``test.py`` that
-asserts, cocotb 2.0.x pinned).
+asserts, cocotb 2.0.x pinned) and the four GitHub workflows of TinyTapeout's template
+(``.github/workflows/{test,gds,docs,fpga}.yaml``: valid YAML, each calling what TinyTapeout's
+does: the test run that fails on a failure in ``results.xml``, the GDS action with its pdk, the
+precheck, gate-level test and Pages viewer after it, the docs action, the FPGA action).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import yaml
 
 from neurotile.tapeout.wrapper import TT_PORTS
 
-__all__ = ["Problem", "check_project", "TILE_NAMES", "PINOUT_KEYS", "parse_ports"]
+__all__ = ["Problem", "check_project", "TILE_NAMES", "PINOUT_KEYS", "parse_ports",
+           "WORKFLOW_ACTIONS"]
 
 TILE_NAMES = ("1x1", "1x2", "2x2", "3x2", "4x2", "6x2", "8x2", "3x4", "4x4", "5x4", "6x4", "8x4")
 PINOUT_KEYS = tuple(f"{bank}[{i}]" for bank in ("ui", "uo", "uio") for i in range(8))
@@ -32,6 +36,15 @@ ANALOG_KEYS = tuple(f"ua[{i}]" for i in range(6))
 REQUIRED_TEXT = ("title", "author", "description", "language")
 CONFIG_REQUIRED = ("CLOCK_PORT", "CLOCK_PERIOD", "PL_TARGET_DENSITY_PCT")
 DOC_SECTIONS = ("How it works", "How to test")
+#: What each workflow of TinyTapeout's template must call: job -> the ``TinyTapeout/tt-gds-action``
+#: sub-action (``""`` for the GDS action itself) a step of that job uses.
+WORKFLOW_ACTIONS: dict[str, dict[str, str]] = {
+    "test": {},
+    "gds": {"gds": "", "precheck": "precheck", "gl_test": "gl_test", "viewer": "viewer"},
+    "docs": {"docs": "docs"},
+    "fpga": {"fpga": "fpga/ice40up5k"},
+}
+GDS_ACTION = "TinyTapeout/tt-gds-action"
 #: Characters of real text a documentation section needs (comments and blanks removed).
 MIN_SECTION_TEXT = 40
 
@@ -337,6 +350,76 @@ def _check_tests(root: Path, info: dict[str, Any], problems: list[Problem]) -> N
                                                              "(cocotb==2.0.1)"))
 
 
+def _load_workflow(root: Path, name: str, problems: list[Problem]) -> tuple[str, dict] | None:
+    for suffix in (".yaml", ".yml"):
+        path = root / ".github" / "workflows" / f"{name}{suffix}"
+        if path.is_file():
+            break
+    else:
+        problems.append(Problem(f".github/workflows/{name}.yaml",
+                                "missing (TinyTapeout's template has it)"))
+        return None
+    file = f".github/workflows/{path.name}"
+    try:
+        flow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(file, f"is not valid YAML: {str(exc).splitlines()[0]}"))
+        return None
+    if not isinstance(flow, dict) or not isinstance(flow.get("jobs"), dict):
+        problems.append(Problem(file, "must be a workflow with a jobs: mapping"))
+        return None
+    return file, flow
+
+
+def _steps(job: Any) -> list[dict]:
+    steps = job.get("steps") if isinstance(job, dict) else None
+    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+
+def _check_workflows(root: Path, problems: list[Problem]) -> None:
+    for name, jobs in WORKFLOW_ACTIONS.items():
+        loaded = _load_workflow(root, name, problems)
+        if loaded is None:
+            continue
+        file, flow = loaded
+        add = lambda msg, file=file: problems.append(Problem(file, msg))  # noqa: E731
+        if True not in flow and "on" not in flow:  # YAML 1.1 reads the key `on` as true
+            add("has no 'on:' trigger")
+        if name == "test":
+            runs = "\n".join(str(s.get("run", "")) for job in flow["jobs"].values()
+                             for s in _steps(job))
+            if "requirements.txt" not in runs:
+                add("must install test/requirements.txt")
+            if "make" not in runs:
+                add("must run the test with make in test/")
+            if not re.search(r"grep\s+(-q\s+)?failure\s+\S*results\.xml", runs):
+                add("must fail on a failure in results.xml (make succeeds either way)")
+            continue
+        for job, sub in jobs.items():
+            action = GDS_ACTION + (f"/{sub}" if sub else "")
+            uses = [s for s in _steps(flow["jobs"].get(job))
+                    if str(s.get("uses", "")).split("@")[0] == action]
+            if not uses:
+                add(f"job {job} must use {action}@<shuttle tag>")
+                continue
+            if "@" not in str(uses[0]["uses"]):
+                add(f"{action} needs a tag: {action}@<shuttle tag>")
+            if name == "gds" and job == "gds":
+                pdk = (uses[0].get("with") or {}).get("pdk")
+                if not isinstance(pdk, str) or not pdk.startswith("sky130"):
+                    add(f"{action} needs 'with: pdk: sky130A', not {pdk!r}")
+            if name == "gds" and job != "gds":
+                needs = flow["jobs"][job].get("needs")
+                if needs != "gds" and not (isinstance(needs, list) and "gds" in needs):
+                    add(f"job {job} must run after the gds job (needs: gds)")
+            if job == "viewer":
+                permissions = flow["jobs"][job].get("permissions")
+                granted = permissions if isinstance(permissions, dict) else {}
+                if permissions != "write-all" and (granted.get("pages") != "write"
+                                                   or granted.get("id-token") != "write"):
+                    add("job viewer needs permissions pages: write and id-token: write")
+
+
 def check_project(path: str | Path) -> list[Problem]:
     """Every TinyTapeout rule ``path`` breaks; an empty list when it passes."""
     root = Path(path)
@@ -346,4 +429,5 @@ def check_project(path: str | Path) -> list[Problem]:
     _check_config(root, problems)
     _check_docs(root, problems)
     _check_tests(root, info, problems)
+    _check_workflows(root, problems)
     return problems

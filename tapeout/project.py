@@ -20,7 +20,8 @@ Layout written::
     test/README.md
     neurotile.json       what generated the project: block, parameters, registers, area, tile
     README.md, .gitignore
-    .github/workflows/test.yaml   runs the test on every push
+    .github/workflows/   TinyTapeout's four workflows: test (the cocotb test), gds (hardening,
+                         precheck, gate-level test, layout viewer), docs, fpga
 
 The work is split by concern: :mod:`~neurotile.tapeout.estimate` (area and tile),
 :mod:`~neurotile.tapeout.texts` (the file texts, most rendered from ``templates/``) and
@@ -42,7 +43,9 @@ from neurotile.tapeout.adapters import COMMON_PARAMS, TapeoutAdapter
 from neurotile.tapeout.estimate import DENSITY_PCT, AreaEstimate, choose_tile, synth_estimator
 from neurotile.tapeout.host import BUSY_PIN, UIO_OUTPUTS, WRITE_STROBE_PIN, RegisterMap
 from neurotile.tapeout.testrun import gate_level_make_args, run_make
-from neurotile.tapeout.texts import CONFIG_JSON, config_json, info_md, info_yaml, render
+from neurotile.tapeout.texts import (
+    CONFIG_JSON, config_json, info_md, info_yaml, render, submit_md, workflows,
+)
 from neurotile.tapeout.wrapper import TinyTapeoutTop
 
 __all__ = ["AreaEstimate", "Project", "generate", "synth_estimator", "project_name",
@@ -176,8 +179,7 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
         "neurotile.json": json.dumps(manifest, indent=2, sort_keys=True) + "\n",
         "README.md": render("README.md", title=text.title, description=text.description,
                             version=__version__, block=adapter.block, args=args, top=top,
-                            area=estimate.area, tile=tile),
+                            area=estimate.area, tile=tile) + submit_md(top, tile),
         ".gitignore": render("gitignore"),
-        ".github/workflows/test.yaml": render("workflow-test.yaml", top=top),
-    }
+    } | workflows(top)
     return Project(top, files, estimate, tile, util, regmap)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from neurotile import progress
 from neurotile.errors import UsageError
 
 __all__ = ["gate_level_make_args", "run_make"]
@@ -38,6 +39,8 @@ def run_make(project: str | Path, extra: list[str] | None = None, *,
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.pop("MAKEFLAGS", None)
-    return subprocess.run(["make", "-C", str(test_dir), *(extra or [])], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout, check=False)
+    netlist = " on the gate-level netlist" if "GATES=yes" in (extra or []) else ""
+    with progress.stage(f"running the project's cocotb test{netlist} (make in {test_dir})"):
+        return subprocess.run(["make", "-C", str(test_dir), *(extra or [])], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=timeout, check=False)

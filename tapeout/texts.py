@@ -15,7 +15,16 @@ from neurotile.tapeout.host import (
     pinout, register_table,
 )
 
-__all__ = ["CONFIG_JSON", "template", "render", "info_yaml", "info_md", "config_json"]
+__all__ = ["CONFIG_JSON", "TT_ACTIONS_REF", "TT_PDK", "WORKFLOWS", "template", "render",
+           "info_yaml", "info_md", "config_json", "workflows", "submit_md"]
+
+#: Tag of TinyTapeout's GitHub actions (``TinyTapeout/tt-gds-action``) the workflows use: the
+#: newest Sky130 shuttle's, as TinyTapeout's template pins it.
+TT_ACTIONS_REF = "ttsky26c"
+#: The PDK the GDS action hardens for.
+TT_PDK = "sky130A"
+#: The workflows of TinyTapeout's template, each ``.github/workflows/<name>.yaml``.
+WORKFLOWS = ("test", "gds", "docs", "fpga")
 
 #: LibreLane settings of ``src/config.json`` (CLOCK_PERIOD is filled from ``clock_hz``).
 CONFIG_JSON: dict[str, Any] = {
@@ -46,6 +55,20 @@ def template(name: str) -> str:
 def render(name: str, **fields: Any) -> str:
     """``templates/<name>.tmpl`` with ``{field}`` placeholders filled in."""
     return template(name).format(**fields)
+
+
+def workflows(top: str) -> dict[str, str]:
+    """The four GitHub workflows of TinyTapeout's template, path -> text: ``test`` (the cocotb
+    test on the RTL), ``gds`` (hardening, precheck, gate-level test, layout viewer), ``docs``
+    (TinyTapeout's docs check and datasheet) and ``fpga`` (an ICE40UP5K bitstream, by hand)."""
+    return {f".github/workflows/{name}.yaml":
+            render(f"workflow-{name}.yaml", top=top, ref=TT_ACTIONS_REF, pdk=TT_PDK)
+            for name in WORKFLOWS}
+
+
+def submit_md(top: str, tile: str) -> str:
+    """The README section that says how to take the project to a shuttle."""
+    return render("submit.md", top=top, tile=tile, ref=TT_ACTIONS_REF)
 
 
 def _q(text: str) -> str:

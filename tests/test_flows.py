@@ -262,7 +262,10 @@ def test_synth_command(build_root):
     proc = subprocess.run([sys.executable, "-m", "neurotile", "synth", str(gen), "--density",
                            "0.1", "--work-dir", str(work)], capture_output=True, text=True)
     assert proc.returncode == 2
-    (line,) = proc.stderr.strip().splitlines()
+    # The error is one line; before it, synthesis announced itself (progress, not errors).
+    *progress, line = proc.stderr.strip().splitlines()
+    announced = f"neurotile: synthesising lif_population_n{NEURONS}_w8 to Sky130 cells"
+    assert [p.split(" (Yosys)")[0] for p in progress] == [announced] * 2
     assert re.fullmatch(r"neurotile: error: [\d,]+ um\^2 of cells fits no TinyTapeout tile at 0\.1% "
                         r"density: the largest \(8x4\) takes 694 um\^2, [\d,]+ um\^2 \(\d+%\) "
                         r"too much", line), line

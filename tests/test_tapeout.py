@@ -58,10 +58,9 @@ def test_project_files(lif_project):
         "info.yaml", f"src/{top}.v", "src/config.json", "docs/info.md", "test/Makefile",
         "test/tb.v", "test/test.py", "test/vectors.json", "test/requirements.txt",
         "test/README.md", "neurotile.json", "README.md", ".gitignore",
-        ".github/workflows/test.yaml",
+        ".github/workflows/test.yaml", ".github/workflows/gds.yaml",
+        ".github/workflows/docs.yaml", ".github/workflows/fpga.yaml",
     }
-    workflow = yaml.safe_load(lif_project.files[".github/workflows/test.yaml"])
-    assert workflow["jobs"]["test"]["steps"][-2]["run"] == "make -C test"
     assert lif_project.files["test/requirements.txt"] == "cocotb==2.0.1\n"
     config = json.loads(lif_project.files["src/config.json"])
     assert "meta" not in config and config["CLOCK_PORT"] == "clk"
@@ -270,6 +269,34 @@ VIOLATIONS = {
         "proves nothing"),
     "cocotb pin": (lambda d: (d / "test/requirements.txt").write_text("cocotb>=1.9\n"),
                    "test/requirements.txt: must pin cocotb 2.0.x (cocotb==2.0.1)"),
+    "no gds workflow": (lambda d: (d / ".github/workflows/gds.yaml").unlink(),
+                        ".github/workflows/gds.yaml: missing (TinyTapeout's template has it)"),
+    "workflow yaml": (lambda d: _edit(d / ".github/workflows/docs.yaml", "jobs:", "jobs: ["),
+                      ".github/workflows/docs.yaml: is not valid YAML: while parsing a flow "
+                      "sequence"),
+    "test ignores failures": (lambda d: _edit(d / ".github/workflows/test.yaml",
+                                              "! grep failure results.xml", "true"),
+                              ".github/workflows/test.yaml: must fail on a failure in results.xml "
+                              "(make succeeds either way)"),
+    "gds pdk": (lambda d: _edit(d / ".github/workflows/gds.yaml", "pdk: sky130A", "pdk: ihp"),
+                ".github/workflows/gds.yaml: TinyTapeout/tt-gds-action needs 'with: pdk: "
+                "sky130A', not 'ihp'"),
+    "no precheck": (lambda d: _edit(d / ".github/workflows/gds.yaml",
+                                    "tt-gds-action/precheck@", "tt-gds-action/check@"),
+                    ".github/workflows/gds.yaml: job precheck must use "
+                    "TinyTapeout/tt-gds-action/precheck@<shuttle tag>"),
+    "gl test order": (lambda d: _edit(d / ".github/workflows/gds.yaml",
+                                      "  gl_test:\n    needs: gds\n", "  gl_test:\n"),
+                      ".github/workflows/gds.yaml: job gl_test must run after the gds job "
+                      "(needs: gds)"),
+    "viewer pages": (lambda d: _edit(d / ".github/workflows/gds.yaml", "pages: write",
+                                     "pages: read"),
+                     ".github/workflows/gds.yaml: job viewer needs permissions pages: write and "
+                     "id-token: write"),
+    "fpga action": (lambda d: _edit(d / ".github/workflows/fpga.yaml", "fpga/ice40up5k@",
+                                    "fpga/other@"),
+                    ".github/workflows/fpga.yaml: job fpga must use "
+                    "TinyTapeout/tt-gds-action/fpga/ice40up5k@<shuttle tag>"),
 }
 
 
@@ -292,8 +319,10 @@ def test_checker_collects_every_error(project_dir):
 def test_checker_missing_files(tmp_path):
     problems = [str(p) for p in check_project(tmp_path)]
     for f in ("info.yaml", "src/config.json", "docs/info.md", "test/Makefile", "test/tb.v",
-              "test/test.py", "test/requirements.txt"):
-        assert f"{f}: missing" in problems
+              "test/test.py", "test/requirements.txt", ".github/workflows/test.yaml",
+              ".github/workflows/gds.yaml", ".github/workflows/docs.yaml",
+              ".github/workflows/fpga.yaml"):
+        assert any(p.startswith(f"{f}: missing") for p in problems), f
 
 
 # -- command line ---------------------------------------------------------------------------------

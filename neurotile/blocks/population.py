@@ -18,7 +18,7 @@ from neurotile.neurons.spec import NeuronConfig, Param, Setting
 from neurotile.rtl.population import STORAGES, Population, datapath_for, top_name
 from neurotile.testbench.check import check_population, record_population
 
-__all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
+__all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block", "float_leaks"]
 
 STORAGE = Param("storage", str, "memory", "state storage: memory (register file, fully "
                 "synchronous) or ring (clock-gated flip-flop ring, about 40 percent smaller; "
@@ -40,6 +40,57 @@ def setting_param(s: Setting) -> Param:
 
 
 Prepare = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+#: The float decay factors snnTorch names, and what each says in words.
+FLOAT_LEAKS = {
+    "beta": "membrane decay per step",
+    "alpha": "synaptic current decay per step",
+}
+
+
+def float_leaks(model: type[NeuronConfig], **settings: str) -> tuple[tuple[Param, ...], Prepare]:
+    """Options giving a multiply leak as snnTorch's float factor, and how they become the model's.
+
+    ``settings`` maps each float option (``beta``, ``alpha``) to the run-time setting it sets
+    (``decay``, ``syn_decay``): ``--beta B`` selects ``--leak multiply`` and sets
+    ``decay = round(B * 2**beta_bits)``. The same options exist for every model with a multiply
+    leak, so ``generate``, ``simulate``, ``tapeout`` and ``flow`` spell them alike.
+    """
+    bits_default = next(p.default for p in model.params() if p.name == "beta_bits")
+    extra = tuple(Param(name, float, None, f"multiply leak as snnTorch's {name} ("
+                        f"{FLOAT_LEAKS[name]}) in (0, 1), rounded to beta_bits (selects --leak "
+                        "multiply)", metavar=name[0].upper()) for name in settings)
+
+    def prepare(params: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        given = {name: params[name] for name in settings if params.get(name) is not None}
+        if not given:
+            return kwargs
+        out = dict(kwargs)
+        bits = int(kwargs.get("beta_bits", bits_default))
+        for name, value in given.items():
+            setting = settings[name]
+            flag = "--" + setting.replace("_", "-")
+            if kwargs.get(setting) is not None:
+                raise ValueError(f"give --{name} (a float) or {flag} (the hardware code), "
+                                 "not both")
+            leak = kwargs.get("leak")
+            if leak not in (None, "multiply"):
+                tail = f" or use {flag} K" if leak == "shift" else ""
+                raise ValueError(f"--{name} sets the multiply leak; drop --leak {leak}{tail}")
+            value = float(value)
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be in the open interval (0, 1), not {value}")
+            code = int(round(value * (1 << bits)))
+            if 1 <= bits <= 16 and not 1 <= code < (1 << bits):
+                step = 1 / (1 << bits)
+                raise ValueError(
+                    f"{name} {value:g} rounds to {code}/2**{bits} with beta_bits {bits}, "
+                    f"outside (0, 1); with {bits} bits {name} must lie in [{step / 2:.6g}, "
+                    f"{1 - step / 2:.6g}); give more beta_bits or another {name}")
+            out[setting] = code
+        return out | {"leak": "multiply"}
+
+    return extra, prepare
 
 
 def neuron_block(model: type[NeuronConfig], *, summary: str | None = None,

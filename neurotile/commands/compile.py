@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 
+from neurotile import progress
 from neurotile.commands import Command
 from neurotile.errors import UsageError
 
@@ -106,7 +107,8 @@ def compile_options(args: argparse.Namespace):
 
 
 def progress_line(text: str) -> None:
-    print(f"neurotile: {text}", file=sys.stderr, flush=True)
+    """A compile stage's line on stderr (silent under ``--quiet`` and ``--json``)."""
+    progress.note(text)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from neurotile import progress
 from neurotile.blocks import get_block
 from neurotile.commands import Command
 from neurotile.commands.inputs import check_steps, per_step
@@ -123,10 +124,12 @@ def _run(args: argparse.Namespace) -> int:
     sim_params = block.defaults() | {p.name: p.default for p in block.sim_params} | sim_params
     if block.simulate is not None:
         for sim in ("icarus", "verilator"):
-            summary = block.simulate(sim_params, sim=sim,
-                                     steps=steps[sim],
-                                     seed=params.get("seed", 1),
-                                     build_dir=work_dir(args) / "simulate" / block.name)
+            with progress.stage(f"checking the RTL on {sim}: {steps[sim]} timesteps "
+                                "(the first run of a design builds the simulation)"):
+                summary = block.simulate(sim_params, sim=sim,
+                                         steps=steps[sim],
+                                         seed=params.get("seed", 1),
+                                         build_dir=work_dir(args) / "simulate" / block.name)
             print(f"rtl: {summary.line()}")
             if summary.mismatches:
                 failures.append(f"RTL on {sim}")

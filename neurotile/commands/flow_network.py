@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -98,7 +99,7 @@ def _say(text: str, quiet: bool) -> None:
 
 #: The options that shape the project (the others choose checks, folders and output).
 _SHAPING = ("reset", "dt", "weight_bits", "membrane_bits", "input_bits", "leak", "beta_bits",
-            "max_drop", "name", "clock_hz", "test_samples")
+            "max_drop", "name", "author", "clock_hz", "test_samples")
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -107,14 +108,15 @@ def _command_line(args: argparse.Namespace) -> str:
     reference = argparse.ArgumentParser(add_help=False)
     add_arguments(reference)
     defaults = {a.dest: a.default for a in reference._actions}
-    parts = ["neurotile flow", Path(args.graph).name, "--data", Path(args.data).name]
+    parts = ["neurotile flow", shlex.quote(Path(args.graph).name), "--data",
+             shlex.quote(Path(args.data).name)]
     for flag in _SHAPING:
         value = getattr(args, flag, None)
         if value is None or value == defaults.get(flag):
             continue
         if isinstance(value, tuple):
             value = ",".join(map(str, value))
-        parts += [f"--{flag.replace('_', '-')}", str(value)]
+        parts += [f"--{flag.replace('_', '-')}", shlex.quote(str(value))]
     if not args.reset_delay:
         parts.append("--no-reset-delay")
     if args.per_channel:

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurotile import progress
 from neurotile.commands import Command, add_block_parsers, block_params
 from neurotile.commands.inputs import check_params, check_seed, check_steps
 from neurotile.commands.pictures import (add_plot_options, add_waves_option, ask_waves,
@@ -22,8 +23,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sim", choices=SIMS, default="icarus", help="simulator (default: icarus)")
     p.add_argument("--steps", type=int, default=1000, help="timesteps to run (default: 1000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
-    p.add_argument("--build-dir", default="build/simulate", metavar="DIR",
-                   help="where simulator builds and logs go (default: build/simulate)")
+    p.add_argument("--work-dir", "--build-dir", dest="build_dir", default="build/simulate",
+                   metavar="DIR", help="where simulator builds and logs go, as --work-dir of "
+                   "tapeout, flow and check (default: build/simulate; --build-dir is the older "
+                   "spelling)")
     add_waves_option(p)
     add_plot_options(p, "the checked run: membranes of the first neurons, RTL against the "
                      "model, the raster and any mismatches (population blocks, bulk path)")
@@ -53,12 +56,18 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError("--plot draws the bulk path's recording: use --sim icarus or "
                              "--sim verilator, without --no-bulk")
         extra["trace"] = True
+    if args.sim != "amaranth":  # a missing simulator is one error line, before any progress
+        from neurotile.testbench.runner import check_simulator
+
+        check_simulator(args.sim)
     ask_waves(args)
     try:
-        summary = block.simulate(
-            full, sim=args.sim, steps=args.steps, seed=args.seed,
-            build_dir=Path(args.build_dir) / block.name, **extra,
-        )
+        with progress.stage(f"checking {block.name} on {args.sim}: {args.steps} timesteps "
+                            "(the first run of a design builds the simulation)"):
+            summary = block.simulate(
+                full, sim=args.sim, steps=args.steps, seed=args.seed,
+                build_dir=Path(args.build_dir) / block.name, **extra,
+            )
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{block.name}: {exc}") from None
     print(summary.line())
