@@ -28,6 +28,8 @@ TAPEOUT_ONLY = {
     "spiking-layer:threshold": "register reset value",
     "spiking-layer:decay": "register reset value",
     "spiking-layer:refractory": "register reset value",
+    # The denoiser's window is a run-time port; the checkers draw it per run.
+    "denoiser:window": "register reset value",
 }
 
 #: Spellings that must not appear as separate options: the second is the first's concept.
