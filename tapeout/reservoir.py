@@ -36,10 +36,11 @@ TEST_SAMPLES = 3
 DEFAULT_NEURONS = 16
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ReservoirParams))
-#: The block's parameters but ``weights`` (constant). ``seed`` shares the common tape-out
-#: option ``--seed``: one value draws the weights and the test vectors' random part.
+#: The block's parameters; ``--weights`` is accepted as everywhere but only ``constant`` tapes
+#: out (host-written synapse memories fit no tile). ``seed`` shares the common tape-out option
+#: ``--seed``: one value draws the weights and the test vectors' random part.
 _PARAMS = tuple(dataclasses.replace(p, default=DEFAULT_NEURONS) if p.name == "neurons" else p
-                for p in PARAMS if p.name != "weights")
+                for p in PARAMS)
 
 
 def max_neurons(inputs: int, input_width: int, count_width: int) -> int:
@@ -73,6 +74,11 @@ def _inner(params: dict[str, Any], steps: int = 8, seed: int = 1) -> TapeoutAdap
 
 
 def _resolve(params: dict[str, Any]) -> dict[str, Any]:
+    weights = params.get("weights") or "constant"
+    if weights != "constant":
+        raise ValueError(f"weights must be constant for the TinyTapeout project (host-written "
+                         f"synapse memories fit no tile), not {weights!r}")
+    params = {k: v for k, v in params.items() if k != "weights"}
     p = _reservoir(params)
     most = max_neurons(p.inputs, p.input_width, p.count_width)
     if p.neurons > most:
