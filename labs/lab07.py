@@ -87,7 +87,7 @@ def _compiled(folder: Path) -> None:
     if r.get("top") != measure()["top"]:
         raise Fail(f"the report's network ({r.get('top')}) is not the default compile of {NET} "
                    f"({measure()['top']}); compile without extra options")
-    if not r.get("rtl_matches_integer") or r.get("rtl_samples") != r.get("samples"):
+    if r.get("rtl_matches_integer") != 1 or r.get("rtl_samples") != r.get("samples"):
         raise Fail(f"the RTL was checked on {r.get('rtl_samples')} of {r.get('samples')} "
                    f"samples, matching: {r.get('rtl_matches_integer')}")
 

@@ -40,6 +40,8 @@ def _answer(tmp_path: Path, number: int, wrong: str | None = None,
             if f.name == "touch.txt":
                 for name in f.read_text().split():
                     (folder / "project" / name).touch()
+            elif f.is_dir():
+                shutil.copytree(f, folder / f.name, dirs_exist_ok=True)
             elif f.name != "fails.txt":
                 shutil.copy(f, folder / f.name)
     return folder
