@@ -39,7 +39,7 @@ CRITERIA = (
               "both modes", "without the delay there is no R; after v > th the stored membrane "
               "is v - th (subtract) or 0 (zero)"),
     Criterion("answers", "answers.yaml: the spike counts you measured with neurotile model",
-              "run the two commands in step 5 of the lab text and copy the spike counts"),
+              "run the three commands in step 5 of the lab text and copy the spike counts"),
 )
 
 #: The runs step 5 of the lab asks for: answer key -> ``neurotile model`` arguments.
