@@ -179,3 +179,16 @@ def test_checker_grades_reference_and_wrong_answers(number, wrong, tmp_path, cap
     main_key = expected[0]
     line = next(line for line in lines if line.startswith(f"FAIL {main_key}:"))
     assert line.endswith(f"; hint: {lab.criterion(main_key).hint}")
+
+
+def test_a_student_file_that_does_not_import_fails_its_criteria_without_a_traceback(
+        tmp_path, capsys):
+    folder = _answer(tmp_path, 1)
+    (folder / "lif.py").write_text("def lif_step(u, i,:\n")
+    assert main(["lab", "check", "1", str(folder)]) == 1
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert lines[0].startswith("FAIL leak_floor: ") and \
+        " -- lif.py does not import: SyntaxError: " in lines[0]
+    assert lines[-2].startswith("PASS answers: ")
+    assert "Traceback" not in out.out + out.err
