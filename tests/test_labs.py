@@ -4,8 +4,9 @@
 hints, exit 1).
 
 Reference and wrong answers live in ``tests/data/labs/NN/``: ``solution/`` holds a complete
-answer; each ``wrong/<name>/`` holds the files that differ from it and ``fails.txt``, the
-criteria that must fail, the one the mistake is about first.
+answer; each ``wrong/<name>/`` holds the files that differ from it (``touch.txt``: files of the
+generated project to make newer instead) and ``fails.txt``, the criteria that must fail, the one
+the mistake is about first. Lab 8's generated project is made once per module.
 """
 
 from __future__ import annotations
