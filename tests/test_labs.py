@@ -105,6 +105,18 @@ def test_usage_errors_are_one_line(argv, message, capsys):
     assert capsys.readouterr().err == f"neurotile: error: {message}\n"
 
 
+def test_a_file_is_not_a_lab_folder(tmp_path, capsys):
+    f = tmp_path / "notes.txt"
+    f.write_text("mine\n")
+    assert main(["lab", "start", "1", str(f)]) == 2
+    assert capsys.readouterr().err == (f"neurotile: error: {f} is a file, not a folder; "
+                                       "choose a new folder\n")
+    assert main(["lab", "check", "1", str(f)]) == 2
+    assert capsys.readouterr().err == (f"neurotile: error: {f} is a file; give the lab folder "
+                                       "that holds your answers\n")
+    assert f.read_text() == "mine\n"
+
+
 def test_check_of_a_missing_folder_is_a_usage_error(tmp_path, capsys):
     missing = tmp_path / "nope"
     assert main(["lab", "check", "1", str(missing)]) == 2

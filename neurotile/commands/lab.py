@@ -60,6 +60,8 @@ def _start(number: int, folder: str) -> int:
 
     lab = _lab(number)
     out = Path(folder).expanduser()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{folder} is a file, not a folder; choose a new folder")
     if out.is_dir() and any(out.iterdir()):
         raise UsageError(f"lab folder {folder} is not empty; lab start never overwrites: "
                          "choose a new folder")
@@ -73,6 +75,8 @@ def _start(number: int, folder: str) -> int:
 def _check(number: int, folder: str) -> int:
     lab = _lab(number)
     path = Path(folder).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{folder} is a file; give the lab folder that holds your answers")
     if not path.is_dir():
         raise UsageError(f"lab folder {folder} does not exist; start it with "
                          f"'neurotile lab start {number} {folder}'")
