@@ -18,6 +18,10 @@ import pytest
 
 from neurotile.testbench.runner import build_lock
 
+#: Test data holds students' answers to the labs, cocotb modules named test_*.py among them: data,
+#: not tests of this suite.
+collect_ignore = ["data"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "tests"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")
