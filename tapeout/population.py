@@ -247,8 +247,8 @@ registers then hold its result. `uio[7]` shows the {regs.event}.
         Param(s.name, int, None, f"{s.name.upper()} after reset: {s.help} (default: derived)")
         for s in model.SETTINGS) + (
         Param("storage", str, "memory", "state storage: memory (register file, fully "
-              "synchronous) or ring (clock-gated flip-flop ring; see docs/flows.md before "
-              "taping it out)", choices=STORAGES),
+              "synchronous), ring (clock-gated flip-flop ring) or latch (Sky130 latches and "
+              "clock gates); see docs/latches.md", choices=STORAGES),
         Param("spike_vector", bool, False, "add the SPIKES register: every neuron's latest "
               f"spike as one bit vector (up to {SPIKE_VECTOR_MAX} neurons; costs area)"),
     ) + extra

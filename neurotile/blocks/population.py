@@ -22,8 +22,8 @@ from neurotile.testbench.runner import waves_requested
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block"]
 
 STORAGE = Param("storage", str, "memory", "state storage: memory (register file, fully "
-                "synchronous) or ring (clock-gated flip-flop ring, ~40% smaller; "
-                "docs/flows.md)", choices=STORAGES)
+                "synchronous), ring (clock-gated flip-flop ring, ~40% smaller) or latch "
+                "(Sky130 latches and clock gates; docs/latches.md)", choices=STORAGES)
 
 SIM_PARAMS = (
     Param("gap", float, 0.2, "probability an input is not offered on a cycle"),
