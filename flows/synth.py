@@ -37,6 +37,7 @@ from typing import Any
 from neurotile.errors import UsageError
 from neurotile.flows.sky130 import CellLibrary, cell_area, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
+from neurotile.flows.timing import CELL_DELAY_NS, DEFAULT_CLOCK_HZ, TimingCheck, check_timing
 from neurotile.rtl.cells import CLOCK_GATE, LATCH
 
 __all__ = ["DesignSources", "SynthResult", "load_design", "synthesize", "synthesize_design",
@@ -97,6 +98,9 @@ class SynthResult:
         Where the cells came from: ``"sky130 package <version>"`` or the liberty file's path.
     log : Path
         Yosys's log.
+    netlist_json : Path or None
+        The mapped netlist as Yosys JSON (``<work_dir>/<top>.yosys.json``), which
+        :meth:`timing` reads.
     """
 
     top: str
@@ -109,6 +113,15 @@ class SynthResult:
     netlist: Path
     library: str
     log: Path
+    netlist_json: Path | None = None
+
+    def timing(self, clock_hz: int = DEFAULT_CLOCK_HZ, cell_delay_ns: float = CELL_DELAY_NS
+               ) -> TimingCheck:
+        """The timing sanity check of :mod:`neurotile.flows.timing` on this netlist."""
+        if self.netlist_json is None:
+            raise UsageError(f"no JSON netlist of {self.top} for a timing check")
+        return check_timing(self.netlist_json, top=self.top, clock_hz=clock_hz,
+                            cell_delay_ns=cell_delay_ns)
 
     def fit(self, tile: Tile | str, density: float = DEFAULT_DENSITY) -> TileFit:
         """How this design's cell area sits in ``tile`` at ``density`` (0..1)."""
@@ -238,7 +251,8 @@ def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, 
              "opt_clean -purge",
              "check",
              f"tee -q -o {stat.as_posix()} stat -json",
-             f"write_verilog -noattr -noexpr -nohex -nodec -defparam {netlist.as_posix()}"]
+             f"write_verilog -noattr -noexpr -nohex -nodec -defparam {netlist.as_posix()}",
+             f"write_json {netlist.with_suffix('.json').as_posix()}"]
     return "\n".join(lines) + "\n"
 
 
@@ -340,7 +354,8 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
     latches = sum(n for c, n in counts.items() if _is_latch(c))
     return SynthResult(top=top, cells=sum(counts.values()), area=area, flip_flops=ffs,
                        latches=latches, cell_counts=counts, cell_areas=areas, netlist=netlist,
-                       library=lib.source, log=log)
+                       library=lib.source, log=log,
+                       netlist_json=netlist_raw.with_suffix(".json"))
 
 
 def _cell_counts(stat: Mapping[str, Any], top: str) -> dict[str, int]:
