@@ -188,6 +188,45 @@ def storage_comparison() -> list[dict[str, Any]]:
     return rows
 
 
+#: Published per-bit figures of TinyTapeout memories, um^2 per stored bit (cell area).
+ANCHORS = {"32 x 32-bit register file in one tile": 15.4,
+           "latch memory, 512 dlxtp_1 latches": 26.3,
+           "flip-flop memories": 49.0}
+
+
+def sparse_storage() -> list[dict[str, Any]]:
+    """The sparse tile (16 x 16, 256 non-zero 8-bit weights) and the spiking layer at their
+    defaults, with flip-flop and latch memories: area, and um^2 per stored bit (synapses with
+    their column indices, row pointers, accumulators) and per weight bit, all-in."""
+    from neurotile.neurons.synapses import SparseParams
+    from neurotile.rtl.export import to_verilog
+    from neurotile.rtl.sparse_matmul import SparseMatmul, synapse_layout
+    from neurotile.rtl.spiking_layer import SpikingLayer
+
+    p = SparseParams()
+    stored = (p.depth * synapse_layout(p).size + (p.inputs + 1) * p.ptr_width
+              + p.banks * p.outputs * p.acc_width)
+    weight_bits = p.depth * p.weight_width
+    rows = []
+    for block, cls in (("sparse-matmul", SparseMatmul), ("spiking-layer", SpikingLayer)):
+        for storage in ("memory", "latch"):
+            top = f"{block.replace('-', '_')}_{storage}"
+            work = OUT / "sparse" / top
+            work.mkdir(parents=True, exist_ok=True)
+            (work / f"{top}.v").write_text(to_verilog(cls(storage=storage), name=top))
+            r = synthesize([work / f"{top}.v"], top=top, work_dir=work / "synth")
+            timing = r.timing()
+            best = r.smallest_tile()
+            rows.append({"block": block, "storage": storage, "area_um2": round(r.area, 1),
+                         "stored_bits": stored, "um2_per_stored_bit": round(r.area / stored, 1),
+                         "um2_per_weight_bit": round(r.area / weight_bits, 1),
+                         "flip_flops": r.flip_flops, "latches": r.latches,
+                         "tile": best.name if best else None,
+                         "timing_cells": timing.cells, "timing_fits": timing.fits})
+            print(f"{block} {storage}: {r.area:,.0f} um^2", file=sys.stderr)
+    return rows
+
+
 def projects(storages: tuple[str, ...]) -> list[dict[str, Any]]:
     """Cell area of complete TinyTapeout LIF projects (``neurotile tapeout lif``)."""
     from neurotile.tapeout.adapters import get_adapter
@@ -229,6 +268,7 @@ def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
                 print(f"lif {tag}: {result.area:,.0f} um^2 ({secs:.1f} s)", file=sys.stderr)
             data["max_1x1"].append(max_neurons(storage, refr, data["lif"]))
     data["projects"] = projects(_storage_options())
+    data["sparse"] = sparse_storage()
     return data
 
 
@@ -269,6 +309,15 @@ def markdown(data: dict[str, Any]) -> str:
             lines.append(f"| LIF {r['neurons']} neurons, {r['refractory_width']} refractory bits "
                          f"| {r['storage']} | {r['area_um2']:,.0f} | {r['util_1x1']:.1%} | "
                          f"{'yes' if r['fits_1x1'] else 'no'} |")
+    if data.get("sparse"):
+        lines += ["", "| block (16 x 16, 256 non-zero 8-bit weights) | storage | cell area (um^2) "
+                      "| um^2 per stored bit | um^2 per weight bit | smallest tile |",
+                  "|---|---|---:|---:|---:|---|"]
+        for r in data["sparse"]:
+            lines.append(f"| {r['block']} | {r['storage']} | {r['area_um2']:,.0f} | "
+                         f"{r['um2_per_stored_bit']:.1f} | {r['um2_per_weight_bit']:.1f} | "
+                         f"{r['tile'] or 'none'} |")
+        lines += [""] + [f"Anchor: {k}, {v} um^2 per bit." for k, v in ANCHORS.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -289,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"goal missed: the complete {r['neurons']}-neuron project with "
                   f"{r['refractory_width']} refractory bits and {r['storage']} storage needs "
                   f"{r['util_1x1']:.1%} of a 1x1 core", file=sys.stderr)
+    for r in data.get("sparse", []):
+        if r["block"] == "sparse-matmul" and r["storage"] == "latch" and r["area_um2"] > 60_000:
+            print(f"goal missed: the sparse tile with latch memories is {r['area_um2']:,.0f} um^2 "
+                  f"(goal 60,000)", file=sys.stderr)
     # Target: at least 32 LIF neurons (8-bit membranes, refractory counter) in a 1x1 tile.
     best = max((r["neurons"] for r in data["max_1x1"] if r["refractory_width"] == 2), default=0)
     if best < TARGET_NEURONS:

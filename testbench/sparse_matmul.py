@@ -485,11 +485,13 @@ def verdict(cfg: Mapping[str, Any], steps: int, report: Mapping[str, Any], field
 
 
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the checker in Amaranth's simulator on a freshly built tile; return the report."""
+    """Run the checker in Amaranth's simulator on a freshly built tile; return the report.
+
+    ``cfg["storage"]`` (optional) is the tile's ``storage``."""
     from neurotile.rtl.sparse_matmul import SparseMatmul
 
     stim, checker = check_config(cfg)
-    dut = SparseMatmul(**stim.params.structural())
+    dut = SparseMatmul(**stim.params.structural(), storage=cfg.get("storage", "memory"))
     return amaranth_loop(dut, checker, ports=component_ports,
                          max_cycles=max_cycles(stim.params, stim.runs, stim.params.outputs))
 

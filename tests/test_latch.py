@@ -226,3 +226,59 @@ def test_population_gate_level(build_root):
     assert report["passed"] and report["mismatches"] == 0, f"see {report['run_dir']}"
     planted = run_gate_level(result.netlist, **run, plant=[50, 1])
     assert planted["passed"] and planted["mismatches"] == 1
+
+
+# -- synapse memories on latches ---------------------------------------------------------------
+
+SPARSE = dict(inputs=6, outputs=5, weight_width=6, acc_width=8, depth=24, banks=2)
+LAYER = dict(inputs=5, neurons=4, weight_width=5, acc_width=8, depth=12, width=10)
+
+
+def test_sparse_storage_parameter():
+    from neurotile.rtl.sparse_matmul import SparseMatmul
+    from neurotile.rtl.spiking_layer import SpikingLayer
+
+    with pytest.raises(ValueError, match=r"^storage must be 'memory' or 'latch', not 'ring'$"):
+        SparseMatmul(storage="ring")
+    with pytest.raises(TypeError, match=r"^storage must be a string, not None$"):
+        SpikingLayer(storage=None)
+
+
+@pytest.mark.parametrize("block", ["sparse", "layer"])
+def test_sparse_blocks_in_amaranth_simulator(block):
+    """Weights reprogrammed between runs (back-to-back writes), every result checked."""
+    if block == "sparse":
+        from neurotile.testbench.sparse_matmul import run_amaranth
+        params, plant = SPARSE, [20, 3]
+    else:
+        from neurotile.testbench.spiking_layer import run_amaranth
+        params, plant = LAYER, [20, 2]
+    cfg = {"params": params, "steps": 60, "seed": 6, "storage": "latch"}
+    report = run_amaranth(cfg)
+    assert report["mismatches"] == 0, report["first_mismatches"][:3]
+    assert run_amaranth(cfg | {"plant": plant})["mismatches"] == 1
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+@pytest.mark.parametrize("block", ["sparse", "layer"])
+def test_sparse_blocks_on_simulators(block, sim, build_root):
+    from neurotile.rtl.export import port_list
+    from neurotile.rtl.sparse_matmul import SparseMatmul
+    from neurotile.rtl.spiking_layer import SpikingLayer
+    from neurotile.testbench.sparse_bulk import run_layer_bulk, run_sparse_bulk
+
+    if block == "sparse":
+        dut, run, params, plant = SparseMatmul(**SPARSE, storage="latch"), run_sparse_bulk, \
+            SPARSE, [40, 3]
+    else:
+        dut, run, params, plant = SpikingLayer(**LAYER, storage="latch"), run_layer_bulk, \
+            LAYER, [40, 2]
+    top = f"{block}_latch"
+    design = dict(sim=sim, verilog=to_verilog(dut, name=top), top=top, ports=port_list(dut),
+                  build_dir=build_root / "latch" / block)
+    cfg = {"params": params, "steps": 200, "seed": 8}
+    report = run(cfg, **design)
+    assert report["mismatches"] == 0, report["first_mismatches"][:3]
+    assert report["steps"] >= 200
+    assert run(cfg | {"plant": plant}, **design)["mismatches"] == 1
