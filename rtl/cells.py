@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 __all__ = ["CLOCK_GATE", "LATCH", "CELLS", "CellPlatform", "instantiates_cells", "models",
-           "with_models"]
+           "verilog_instantiates_cells", "with_models"]
 
 CLOCK_GATE = "sky130_fd_sc_hd__dlclkp_1"
 LATCH = "sky130_fd_sc_hd__dlxtp_1"
@@ -88,6 +88,11 @@ def models(cells: tuple[str, ...] = (CLOCK_GATE, LATCH)) -> str:
     return ("// Behavioural models of the Sky130 cells this design instantiates, for RTL simulation\n"
             "// only: synthesis (SYNTHESIS) and LibreLane (SCL_sky130_fd_sc_hd) use the library's cells.\n"
             "`ifndef SYNTHESIS\n`ifndef SCL_sky130_fd_sc_hd\n" + body + "`endif\n`endif\n")
+
+
+def verilog_instantiates_cells(verilog: str) -> bool:
+    """Whether Verilog text instantiates a cell of this module (and so carries its models)."""
+    return any(re.search(rf"^\s*{c}\s", verilog, re.MULTILINE) for c in _MODELS)
 
 
 def with_models(verilog: str) -> str:

@@ -32,6 +32,13 @@ from neurotile.tapeout.vectors import Script
 
 __all__ = ["SPIKE_VECTOR_MAX", "ident", "population_adapter"]
 
+#: State storage of a TinyTapeout population unless ``--storage`` says otherwise: Sky130 latches
+#: behind integrated clock gates, instantiated as cells. Measured (docs/latches.md): a quarter
+#: smaller than the flip-flop register file at every size, a full-period datapath (the ring, the
+#: smallest, gives its datapath half a period, which the timing sanity check does not pass at
+#: TinyTapeout's 50 MHz), and only the cell pattern TinyTapeout designs already tape out with.
+TAPEOUT_STORAGE = "latch"
+
 #: Largest population whose spikes are also readable as one bit vector.
 SPIKE_VECTOR_MAX = 32
 
@@ -108,7 +115,7 @@ def population_adapter(model: type[NeuronConfig], *, summary: str | None = None,
     def build(params: dict[str, Any]) -> Population:
         c = config_of(params)
         return Population(c, datapath=datapath_for(model.NAME),
-                          storage=params.get("storage") or "memory")
+                          storage=params.get("storage") or TAPEOUT_STORAGE)
 
     def connect(m: Module, core: Population, host: Any, params: dict[str, Any]) -> None:
         c = core.config
@@ -246,9 +253,10 @@ registers then hold its result. `uio[7]` shows the {regs.event}.
     params = tuple(model.params()) + tuple(
         Param(s.name, int, None, f"{s.name.upper()} after reset: {s.help} (default: derived)")
         for s in model.SETTINGS) + (
-        Param("storage", str, "memory", "state storage: memory (register file, fully "
-              "synchronous), ring (clock-gated flip-flop ring) or latch (Sky130 latches and "
-              "clock gates); see docs/latches.md", choices=STORAGES),
+        Param("storage", str, TAPEOUT_STORAGE, "state storage: latch (Sky130 latches and "
+              "integrated clock gates, the default here), memory (flip-flop register file) or "
+              "ring (clock-gated flip-flop ring, smallest, half-period datapath); see "
+              "docs/latches.md", choices=STORAGES),
         Param("spike_vector", bool, False, "add the SPIKES register: every neuron's latest "
               f"spike as one bit vector (up to {SPIKE_VECTOR_MAX} neurons; costs area)"),
     ) + extra

@@ -308,3 +308,18 @@ def test_sparse_tile_gate_level(build_root):
     assert report["passed"] and report["mismatches"] == 0, f"see {report['run_dir']}"
     planted = run_checker("icarus", config=cfg | {"plant": [30, 1]}, **run)
     assert planted["passed"] and planted["mismatches"] == 1
+
+
+def test_librelane_config_reads_the_pdk_cell_models(tmp_path):
+    """A design that instantiates cells gets LINTER_INCLUDE_PDK_MODELS; one that does not, not."""
+    import json
+
+    from neurotile.cli import main
+    from neurotile.flows.librelane import write_librelane_project
+
+    for storage, expected in (("latch", True), ("memory", None)):
+        gen = tmp_path / storage
+        assert main(["generate", "lif", "--neurons", "4", "--storage", storage,
+                     "-o", str(gen)]) == 0
+        config = json.loads(write_librelane_project(gen, tmp_path / f"ll-{storage}").read_text())
+        assert config.get("LINTER_INCLUDE_PDK_MODELS") is expected
