@@ -71,12 +71,11 @@ module {LATCH} (D, GATE, Q);
   input D;
   input GATE;
   output Q;
-  // Transparent while GATE is high.
-  reg state = 1'b0;
-  /* verilator lint_off LATCH */
-  always @(*) if (GATE) state = D;
-  /* verilator lint_on LATCH */
-  assign Q = state;
+  // Transparent while GATE is high; holds what D had when GATE fell. (A continuous assignment
+  // rather than an always block, which simulators evaluate far faster.)
+  reg held = 1'b0;
+  always @(negedge GATE) held <= D;
+  assign Q = GATE ? D : held;
 endmodule
 """,
 }
