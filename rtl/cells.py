@@ -84,8 +84,9 @@ endmodule
 def models(cells: tuple[str, ...] = (CLOCK_GATE, LATCH)) -> str:
     """Behavioural Verilog of ``cells``, guarded against synthesis and LibreLane (see above)."""
     body = "".join(_MODELS[c] for c in cells)
-    return ("// Behavioural models of the Sky130 cells this design instantiates, for RTL simulation\n"
-            "// only: synthesis (SYNTHESIS) and LibreLane (SCL_sky130_fd_sc_hd) use the library's cells.\n"
+    return ("// Behavioural models of the Sky130 cells this design instantiates, for RTL\n"
+            "// simulation only: synthesis (SYNTHESIS) and LibreLane (SCL_sky130_fd_sc_hd) use\n"
+            "// the library's cells.\n"
             "`ifndef SYNTHESIS\n`ifndef SCL_sky130_fd_sc_hd\n" + body + "`endif\n`endif\n")
 
 

@@ -26,18 +26,11 @@ from amaranth.hdl import Module, Signal
 
 from neurotile.neurons.spec import NeuronConfig, Param, run_model
 from neurotile.rtl.population import STORAGES, Population, datapath_for
-from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
+from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.vectors import Script
 
 __all__ = ["SPIKE_VECTOR_MAX", "ident", "population_adapter"]
-
-#: State storage of a TinyTapeout population unless ``--storage`` says otherwise: Sky130 latches
-#: behind integrated clock gates, instantiated as cells. Measured (docs/latches.md): a quarter
-#: smaller than the flip-flop register file at every size, a full-period datapath (the ring, the
-#: smallest, gives its datapath half a period, which the timing sanity check does not pass at
-#: TinyTapeout's 50 MHz), and only the cell pattern TinyTapeout designs already tape out with.
-TAPEOUT_STORAGE = "latch"
 
 #: Largest population whose spikes are also readable as one bit vector.
 SPIKE_VECTOR_MAX = 32

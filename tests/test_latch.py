@@ -323,3 +323,25 @@ def test_librelane_config_reads_the_pdk_cell_models(tmp_path):
                      "-o", str(gen)]) == 0
         config = json.loads(write_librelane_project(gen, tmp_path / f"ll-{storage}").read_text())
         assert config.get("LINTER_INCLUDE_PDK_MODELS") is expected
+
+
+def test_project_check_wants_the_pdk_models_for_instantiated_cells(tmp_path):
+    """A TinyTapeout project with latch storage passes the rules; without
+    LINTER_INCLUDE_PDK_MODELS in its config.json the check names the key."""
+    import json
+
+    from neurotile.output import write_tree
+    from neurotile.tapeout.adapters import get_adapter
+    from neurotile.tapeout.check import check_project
+    from neurotile.tapeout.project import AreaEstimate, generate
+
+    project = generate(get_adapter("lif"), {"neurons": 4},
+                       estimator=lambda v, t: AreaEstimate(5000.0, 100, 20, "fixed", None))
+    root = write_tree(tmp_path / "tt", project.files, force=False)
+    assert check_project(root) == []
+    config = root / "src" / "config.json"
+    data = json.loads(config.read_text())
+    del data["LINTER_INCLUDE_PDK_MODELS"]
+    config.write_text(json.dumps(data))
+    (problem,) = check_project(root)
+    assert "set LINTER_INCLUDE_PDK_MODELS to 1" in str(problem)
