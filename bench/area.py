@@ -6,7 +6,7 @@ routing) and writes ``build/bench/area.json`` and ``build/bench/area.md`` (Markd
 README). Run from the repository root::
 
     python bench/area.py            # every block + LIF sweep 8..256 neurons
-    python bench/area.py --quick    # LIF sweep 8..64 only
+    python bench/area.py --quick    # LIF sweep 8..64 only (and the storage and project tables)
 
 Each synthesis takes a few seconds (the first Yosys run on a machine compiles for ~30 s).
 """
@@ -72,6 +72,14 @@ STORAGE_KINDS = {
     "latchrf": "latch register file (per-word clock gate, 32:1 read)",
     "flopring": "clock-gated flip-flop ring (like RingRegisterFile)",
 }
+#: The generators' own storage, 32 x 10 bits, as neurotile exports it (Sky130 cells instantiated).
+GENERATED_STORAGE = {
+    "LatchRegisterFile (dlxtp_1 latches, dlclkp_1 per word, 32:1 read)": "LatchRegisterFile",
+    "RingRegisterFile (flip-flops, dlclkp_1 gate)": "RingRegisterFile",
+}
+#: Complete TinyTapeout LIF projects (host interface and wrapper included): (neurons,
+#: refractory bits) per storage; the goals are 48 neurons with the counter, 64 without.
+PROJECTS = ((32, 2), (48, 2), (64, 0))
 
 
 def _synth(name: str, params: dict[str, Any], work: Path) -> tuple[SynthResult, float]:
@@ -101,7 +109,11 @@ def _storage_options() -> tuple[str, ...]:
     from neurotile.rtl.lif import LIFPopulation
 
     params = inspect.signature(LIFPopulation.__init__).parameters
-    return ("memory", "ring") if "storage" in params else ("memory",)
+    if "storage" not in params:
+        return ("memory",)
+    from neurotile.rtl.population import STORAGES
+
+    return STORAGES
 
 
 def _synth_lif(n: int, refr: int, storage: str, work: Path) -> tuple[SynthResult, float]:
@@ -161,6 +173,80 @@ def storage_comparison() -> list[dict[str, Any]]:
         rows.append({"storage": what, "area_um2": round(r.area, 1), "um2_per_bit":
                      round(r.area / 320, 2), "flip_flops": r.flip_flops, "latches": r.latches})
         print(f"storage {top}: {r.area:,.0f} um^2", file=sys.stderr)
+    from neurotile.rtl import regfile
+    from neurotile.rtl.export import to_verilog
+
+    for what, cls in GENERATED_STORAGE.items():
+        top = cls.lower()
+        gen = work / top
+        gen.mkdir(parents=True, exist_ok=True)
+        (gen / f"{top}.v").write_text(to_verilog(getattr(regfile, cls)(shape=10, depth=32),
+                                                 name=top))
+        r = synthesize([gen / f"{top}.v"], top=top, work_dir=gen / "synth")
+        rows.append({"storage": what, "area_um2": round(r.area, 1), "um2_per_bit":
+                     round(r.area / 320, 2), "flip_flops": r.flip_flops, "latches": r.latches})
+        print(f"storage {top}: {r.area:,.0f} um^2", file=sys.stderr)
+    return rows
+
+
+#: Published per-bit figures of TinyTapeout memories, um^2 per stored bit (cell area).
+ANCHORS = {"32 x 32-bit register file in one tile": 15.4,
+           "latch memory, 512 dlxtp_1 latches": 26.3,
+           "flip-flop memories": 49.0}
+
+
+def sparse_storage() -> list[dict[str, Any]]:
+    """The sparse tile (16 x 16, 256 non-zero 8-bit weights) and the spiking layer at their
+    defaults, with flip-flop and latch memories: area, and um^2 per stored bit (synapses with
+    their column indices, row pointers, accumulators) and per weight bit, all-in."""
+    from neurotile.neurons.synapses import SparseParams
+    from neurotile.rtl.export import to_verilog
+    from neurotile.rtl.sparse_matmul import SparseMatmul, synapse_layout
+    from neurotile.rtl.spiking_layer import SpikingLayer
+
+    p = SparseParams()
+    stored = (p.depth * synapse_layout(p).size + (p.inputs + 1) * p.ptr_width
+              + p.banks * p.outputs * p.acc_width)
+    weight_bits = p.depth * p.weight_width
+    rows = []
+    for block, cls in (("sparse-matmul", SparseMatmul), ("spiking-layer", SpikingLayer)):
+        for storage in ("memory", "latch"):
+            top = f"{block.replace('-', '_')}_{storage}"
+            work = OUT / "sparse" / top
+            work.mkdir(parents=True, exist_ok=True)
+            (work / f"{top}.v").write_text(to_verilog(cls(storage=storage), name=top))
+            r = synthesize([work / f"{top}.v"], top=top, work_dir=work / "synth")
+            timing = r.timing()
+            best = r.smallest_tile()
+            rows.append({"block": block, "storage": storage, "area_um2": round(r.area, 1),
+                         "stored_bits": stored, "um2_per_stored_bit": round(r.area / stored, 1),
+                         "um2_per_weight_bit": round(r.area / weight_bits, 1),
+                         "flip_flops": r.flip_flops, "latches": r.latches,
+                         "tile": best.name if best else None,
+                         "timing_cells": timing.cells, "timing_fits": timing.fits})
+            print(f"{block} {storage}: {r.area:,.0f} um^2", file=sys.stderr)
+    return rows
+
+
+def projects(storages: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Cell area of complete TinyTapeout LIF projects (``neurotile tapeout lif``)."""
+    from neurotile.tapeout.adapters import get_adapter
+    from neurotile.tapeout.estimate import synth_estimator
+    from neurotile.tapeout.project import generate
+
+    core = get_tile("1x1").core_area
+    rows = []
+    for storage in storages:
+        for n, refr in PROJECTS:
+            project = generate(get_adapter("lif"), {"neurons": n, "refractory_width": refr,
+                                                    "storage": storage},
+                               estimator=synth_estimator(OUT / "projects"))
+            area = project.estimate.area
+            rows.append({"storage": storage, "neurons": n, "refractory_width": refr,
+                         "area_um2": round(area, 1), "util_1x1": round(area / core, 4),
+                         "fits_1x1": area <= core * DEFAULT_DENSITY, "tile": project.tile})
+            print(f"project lif n{n} r{refr} {storage}: {area:,.0f} um^2 "
+                  f"({area / core:.1%} of 1x1)", file=sys.stderr)
     return rows
 
 
@@ -170,8 +256,11 @@ TAPEOUT_PROJECTS: dict[str, tuple[str, dict[str, Any]]] = {
     "lif": ("lif", {}),
     "lif.n16": ("lif", {"neurons": 16}),
     "lif.ring": ("lif", {"storage": "ring"}),
+    "lif.memory": ("lif", {"storage": "memory"}),
     "sparse-matmul": ("sparse-matmul", {}),
+    "sparse-matmul.memory": ("sparse-matmul", {"storage": "memory"}),
     "spiking-layer": ("spiking-layer", {}),
+    "spiking-layer.memory": ("spiking-layer", {"storage": "memory"}),
     "hh": ("hh", {}),
 }
 
@@ -217,6 +306,8 @@ def run(sizes: tuple[int, ...], all_blocks: bool) -> dict[str, Any]:
                 data["lif"].append(row)
                 print(f"lif {tag}: {result.area:,.0f} um^2 ({secs:.1f} s)", file=sys.stderr)
             data["max_1x1"].append(max_neurons(storage, refr, data["lif"]))
+    data["projects"] = projects(_storage_options())
+    data["sparse"] = sparse_storage()
     return data
 
 
@@ -250,6 +341,22 @@ def markdown(data: dict[str, Any]) -> str:
             lines.append(f"| {r['storage']} | {r['refractory_width']} | {r['neurons']} | "
                          f"{r['area_um2']:,.0f} | {r['util_1x1']:.1%} | {r['um2_per_neuron']:.0f} | "
                          f"{r['marginal_um2_per_neuron']:.0f} |")
+    if data.get("projects"):
+        lines += ["", f"| complete TinyTapeout project | storage | cell area (um^2) | 1x1 "
+                      f"utilisation | fits 1x1 at {pct} |", "|---|---|---:|---:|---|"]
+        for r in data["projects"]:
+            lines.append(f"| LIF {r['neurons']} neurons, {r['refractory_width']} refractory bits "
+                         f"| {r['storage']} | {r['area_um2']:,.0f} | {r['util_1x1']:.1%} | "
+                         f"{'yes' if r['fits_1x1'] else 'no'} |")
+    if data.get("sparse"):
+        lines += ["", "| block (16 x 16, 256 non-zero 8-bit weights) | storage | cell area (um^2) "
+                      "| um^2 per stored bit | um^2 per weight bit | smallest tile |",
+                  "|---|---|---:|---:|---:|---|"]
+        for r in data["sparse"]:
+            lines.append(f"| {r['block']} | {r['storage']} | {r['area_um2']:,.0f} | "
+                         f"{r['um2_per_stored_bit']:.1f} | {r['um2_per_weight_bit']:.1f} | "
+                         f"{r['tile'] or 'none'} |")
+        lines += [""] + [f"Anchor: {k}, {v} um^2 per bit." for k, v in ANCHORS.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -268,6 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "area.md").write_text(md)
     print(md)
     print(f"wrote {OUT / 'area.json'} and {OUT / 'area.md'}", file=sys.stderr)
+    for r in data.get("projects", []):
+        if r["neurons"] >= 48 and not r["fits_1x1"]:
+            print(f"goal missed: the complete {r['neurons']}-neuron project with "
+                  f"{r['refractory_width']} refractory bits and {r['storage']} storage needs "
+                  f"{r['util_1x1']:.1%} of a 1x1 core", file=sys.stderr)
+    for r in data.get("sparse", []):
+        if r["block"] == "sparse-matmul" and r["storage"] == "latch" and r["area_um2"] > 60_000:
+            print(f"goal missed: the sparse tile with latch memories is {r['area_um2']:,.0f} um^2 "
+                  f"(goal 60,000)", file=sys.stderr)
     if args.update_docs:
         if args.quick:
             print("--update-docs needs the full run; docs/figures.json left alone",

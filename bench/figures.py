@@ -24,10 +24,17 @@ otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placeme
 ``density.<storage>.{neurons_1x1,neurons_1x1_norefr,marginal_um2}``
     the most LIF neurons whose cell area fits a 1x1 tile, with and without the refractory
     counter, and the area of one more neuron.
+``project.lif.n<N>.r<R>.<storage>.{um2,util_1x1_pct}``
+    the complete LIF TinyTapeout project of N neurons with an R-bit refractory counter and the
+    given storage (the density goals' rows).
+``sparse.<block>.<storage>.{um2,tile,um2_per_stored_bit,um2_per_weight_bit}``
+    ``sparse-matmul`` and ``spiking-layer`` at their defaults with flip-flop (``memory``) or
+    latch memories; per bit all-in.
 ``tapeout.<project>.{um2,cells,flip_flops,tile,util_tile_pct,util_1x1_pct}``
     the complete TinyTapeout project (host interface and wrapper included) of ``neurotile
     tapeout``: ``lif``, ``lif.n16`` (``--neurons 16``), ``lif.ring`` (``--storage ring``),
-    ``sparse-matmul``, ``spiking-layer``, ``hh``, each at its defaults otherwise;
+    ``lif.memory``, ``sparse-matmul``, ``spiking-layer`` (and ``.memory`` of each, with
+    ``--storage memory``), ``hh``, each at its defaults otherwise;
     ``util_tile_pct`` its share of its tile's core in whole percent, ``util_1x1_pct`` of a 1x1
     tile's core to one decimal.
 
@@ -188,4 +195,13 @@ def from_area(data: dict[str, Any]) -> dict[str, Any]:
                 f"{key}.util_1x1_pct": round(100 * r["util_1x1"], 1)}
         if "util_tile" in r:
             out[f"{key}.util_tile_pct"] = round(100 * r["util_tile"])
+    for r in data.get("projects", []):
+        key = f"project.lif.n{r['neurons']}.r{r['refractory_width']}.{r['storage']}"
+        out |= {f"{key}.um2": round(r["area_um2"]),
+                f"{key}.util_1x1_pct": round(100 * r["util_1x1"], 1)}
+    for r in data.get("sparse", []):
+        key = f"sparse.{r['block']}.{r['storage']}"
+        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.tile": r["tile"] or "none",
+                f"{key}.um2_per_stored_bit": r["um2_per_stored_bit"],
+                f"{key}.um2_per_weight_bit": r["um2_per_weight_bit"]}
     return out

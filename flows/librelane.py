@@ -31,8 +31,8 @@ def _number(value: object, what: str, lo: float, hi: float) -> float:
 
 def librelane_config(*, top: str, verilog_files: Sequence[str] = ("dir::src/*.v",),
                      clock_port: str | None = "clk", clock_period_ns: float = 20.0,
-                     core_util_pct: float = 40.0, density_pct: float | None = None
-                     ) -> dict[str, Any]:
+                     core_util_pct: float = 40.0, density_pct: float | None = None,
+                     pdk_cells: bool = False) -> dict[str, Any]:
     """The ``config.json`` contents for LibreLane's Classic flow.
 
     Parameters
@@ -49,6 +49,10 @@ def librelane_config(*, top: str, verilog_files: Sequence[str] = ("dir::src/*.v"
         Cell area as a percentage of the core area LibreLane sizes the die for (``FP_CORE_UTIL``).
     density_pct : float, optional
         Global placement density (``PL_TARGET_DENSITY_PCT``); LibreLane derives it when omitted.
+    pdk_cells : bool
+        The design instantiates standard cells by name (latch storage, clock gates): the linter
+        then reads the PDK's cell models (``LINTER_INCLUDE_PDK_MODELS``), as TinyTapeout's
+        config always does.
 
     Raises
     ------
@@ -73,6 +77,8 @@ def librelane_config(*, top: str, verilog_files: Sequence[str] = ("dir::src/*.v"
         config["CLOCK_PORT"] = None
     if density_pct is not None:
         config["PL_TARGET_DENSITY_PCT"] = _number(density_pct, "Placement density", 0, 100)
+    if pdk_cells:
+        config["LINTER_INCLUDE_PDK_MODELS"] = True
     return config
 
 
@@ -91,6 +97,7 @@ def write_librelane_project(design: str | Path, out_dir: str | Path, *, force: b
         For an unusable design folder or output folder, or invalid numbers.
     """
     from neurotile.flows.synth import load_design
+    from neurotile.rtl.cells import verilog_instantiates_cells as instantiates_cells
     from neurotile.output import check_output_dir, write_tree
 
     src = load_design(design)
@@ -101,7 +108,9 @@ def write_librelane_project(design: str | Path, out_dir: str | Path, *, force: b
     try:
         config = librelane_config(top=src.top, verilog_files=[f"dir::src/{n}" for n in names],
                                   clock_period_ns=clock_period_ns, core_util_pct=core_util_pct,
-                                  density_pct=density_pct)
+                                  density_pct=density_pct,
+                                  pdk_cells=any(instantiates_cells(p.read_text())
+                                                for p in src.sources))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     files = {f"src/{p.name}": p.read_text() for p in src.sources}

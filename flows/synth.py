@@ -36,8 +36,10 @@ from typing import Any
 
 from neurotile import progress
 from neurotile.errors import UsageError
-from neurotile.flows.sky130 import CellLibrary, cell_family, find_library
+from neurotile.flows.sky130 import CellLibrary, cell_area, cell_family, find_library
 from neurotile.flows.tiles import DEFAULT_DENSITY, TILES, Tile, TileFit, fit, smallest_tile
+from neurotile.flows.timing import CELL_DELAY_NS, DEFAULT_CLOCK_HZ, TimingCheck, check_timing
+from neurotile.rtl.cells import CLOCK_GATE, LATCH
 
 __all__ = ["DesignSources", "SynthResult", "load_design", "synthesize", "synthesize_design",
            "format_report", "no_fit_message", "add_power_pins", "default_work_dir", "work_root"]
@@ -97,6 +99,9 @@ class SynthResult:
         Where the cells came from: ``"sky130 package <version>"`` or the liberty file's path.
     log : Path
         Yosys's log.
+    netlist_json : Path or None
+        The mapped netlist as Yosys JSON (``<work_dir>/<top>.yosys.json``), which
+        :meth:`timing` reads.
     """
 
     top: str
@@ -109,6 +114,15 @@ class SynthResult:
     netlist: Path
     library: str
     log: Path
+    netlist_json: Path | None = None
+
+    def timing(self, clock_hz: int = DEFAULT_CLOCK_HZ, cell_delay_ns: float = CELL_DELAY_NS
+               ) -> TimingCheck:
+        """The timing sanity check of :mod:`neurotile.flows.timing` on this netlist."""
+        if self.netlist_json is None:
+            raise UsageError(f"no JSON netlist of {self.top} for a timing check")
+        return check_timing(self.netlist_json, top=self.top, clock_hz=clock_hz,
+                            cell_delay_ns=cell_delay_ns)
 
     def fit(self, tile: Tile | str, density: float = DEFAULT_DENSITY) -> TileFit:
         """How this design's cell area sits in ``tile`` at ``density`` (0..1)."""
@@ -220,7 +234,8 @@ def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, 
             flatten: bool) -> str:
     liberty = lib.liberty.as_posix()
     dont_use = "".join(f" -dont_use {p}" for p in lib.dont_use)
-    lines = [f"read_verilog -defer -sv {' '.join(shlex.quote(s.as_posix()) for s in sources)}",
+    lines = [f"read_verilog -lib {_STUBS}",
+             f"read_verilog -defer -sv {' '.join(shlex.quote(s.as_posix()) for s in sources)}",
              f"hierarchy -check -top {top}",
              f"synth -top {top}{' -flatten' if flatten else ''}",
              # Storage: plain, async-reset/set flip-flops and latches; everything else (sync
@@ -237,11 +252,21 @@ def _script(sources: Sequence[Path], top: str, lib: CellLibrary, netlist: Path, 
              "opt_clean -purge",
              "check",
              f"tee -q -o {stat.as_posix()} stat -json",
-             f"write_verilog -noattr -noexpr -nohex -nodec -defparam {netlist.as_posix()}"]
+             f"write_verilog -noattr -noexpr -nohex -nodec -defparam {netlist.as_posix()}",
+             f"write_json {netlist.with_suffix('.json').as_posix()}"]
     return "\n".join(lines) + "\n"
 
 
 _CONB = "sky130_fd_sc_hd__conb_1"
+#: Cells a design may instantiate by name (see ``neurotile.rtl.cells``); synthesis reads them as
+#: black boxes (``<work_dir>/cells.v``) and keeps them.
+_STUBS = "cells.v"
+_STUB_VERILOG = "".join(
+    f"module {cell} ({', '.join(p for p, _ in ports)});\n"
+    + "".join(f"  {d} {p};\n" for p, d in ports) + "endmodule\n"
+    for cell, ports in (
+        (CLOCK_GATE, (("CLK", "input"), ("GATE", "input"), ("GCLK", "output"))),
+        (LATCH, (("D", "input"), ("GATE", "input"), ("Q", "output")))))
 _BUF = "sky130_fd_sc_hd__buf_1"
 
 
@@ -310,23 +335,29 @@ def synthesize(sources: Sequence[str | Path], *, top: str, work_dir: str | Path,
     stat = work / "stat.json"
     log = work / "yosys.log"
     script = work / "synth.ys"
+    (work / _STUBS).write_text(_STUB_VERILOG)
     script.write_text(_script(srcs, top, lib, netlist_raw, stat, flatten))
     with progress.stage(f"synthesising {top} to Sky130 cells (Yosys)"):
         run_yosys(script, log, work)
 
     counts = _cell_counts(json.loads(stat.read_text()), top)
-    unknown = sorted(c for c in counts if c not in lib.areas)
+    known = dict(lib.areas)
+    for cell in (CLOCK_GATE, LATCH):
+        if cell in counts and cell not in known:
+            known[cell] = cell_area(cell)
+    unknown = sorted(c for c in counts if c not in known)
     if unknown:
         raise UsageError(f"synthesis left cells without a known area: {', '.join(unknown)} "
                          f"(log: {log})")
     netlist.write_text(add_power_pins(netlist_raw.read_text()))
-    areas = {c: lib.areas[c] for c in counts}
+    areas = {c: known[c] for c in counts}
     area = round(sum(areas[c] * n for c, n in counts.items()), 4)
     ffs = sum(n for c, n in counts.items() if _is_flip_flop(c))
     latches = sum(n for c, n in counts.items() if _is_latch(c))
     return SynthResult(top=top, cells=sum(counts.values()), area=area, flip_flops=ffs,
                        latches=latches, cell_counts=counts, cell_areas=areas, netlist=netlist,
-                       library=lib.source, log=log)
+                       library=lib.source, log=log,
+                       netlist_json=netlist_raw.with_suffix(".json"))
 
 
 def _cell_counts(stat: Mapping[str, Any], top: str) -> dict[str, int]:

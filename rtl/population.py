@@ -15,13 +15,13 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.spec import Field, NeuronConfig
-from neurotile.rtl.regfile import RingRegisterFile
+from neurotile.rtl.regfile import LatchRegisterFile, RingRegisterFile
 
 __all__ = ["Datapath", "STORAGES", "shape_of", "index_shape", "state_layout", "output_layout", "datapaths", "datapath_for", "top_name",
            "datapath_signature", "Population"]
 
 #: Where a population of two or more neurons keeps its state.
-STORAGES = ("memory", "ring")
+STORAGES = ("memory", "ring", "latch")
 
 
 def shape_of(f: Field) -> Shape:
@@ -115,10 +115,12 @@ class Population(wiring.Component):
     datapath : type
         The model's update: a component class taking ``config``, with
         :func:`datapath_signature`.
-    storage : "memory" | "ring"
+    storage : "memory" | "ring" | "latch"
         Where the state of two or more neurons lives: an ``amaranth.lib.memory`` register file,
-        or a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit;
-        the datapath then has half a clock period).
+        a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit;
+        the datapath then has half a clock period), or a
+        :class:`~neurotile.rtl.regfile.LatchRegisterFile` (one Sky130 latch per bit and a clock
+        gate per neuron; full-period datapath).
 
     Members
     -------
@@ -139,7 +141,7 @@ class Population(wiring.Component):
         if not isinstance(storage, str):
             raise TypeError(f"storage must be a string, not {storage!r}")
         if storage not in STORAGES:
-            raise ValueError(f"storage must be 'memory' or 'ring', not {storage!r}")
+            raise ValueError(f"storage must be 'memory', 'ring' or 'latch', not {storage!r}")
         self.config = config
         self.storage = storage
         self.datapath_class = datapath
@@ -171,8 +173,8 @@ class Population(wiring.Component):
         for f in c.state_fields():
             m.d.comb += getattr(next_state, f.name).eq(getattr(dp, f"next_{f.name}"))
 
-        # State storage: a register for one neuron; for more, a register file or a ring, whose
-        # contents have no reset of their own, so a clearing sweep writes the reset state.
+        # State storage: a register for one neuron; for more, a register file, a ring or latches,
+        # whose contents have no reset of their own, so a clearing sweep writes the reset state.
         if n == 1:
             read = Signal(layout, init=c.reset_state())
             clearing = Const(0)
@@ -185,6 +187,13 @@ class Population(wiring.Component):
             # Continuous expressions: nothing procedural feeds the ring (see RingRegisterFile).
             m.d.comb += [ring.write_en.eq(clearing | accept),
                          ring.write_data.eq(Mux(accept, next_state.as_value(), reset_word))]
+        elif self.storage == "latch":
+            m.submodules.state = latches = LatchRegisterFile(shape=layout, depth=n)
+            clearing = Signal(init=1)
+            read = latches.read_data
+            m.d.comb += [latches.read_addr.eq(index), latches.write_addr.eq(index),
+                         latches.write_en.eq(clearing | accept),
+                         latches.write_data.eq(Mux(accept, next_state.as_value(), reset_word))]
         else:
             m.submodules.state = mem = memory.Memory(shape=layout, depth=n, init=[])
             rd = mem.read_port(domain="comb")

@@ -10,11 +10,20 @@ an enable multiplexer and a share of the read tree (about 35 um^2 with ``amarant
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockDomain, ClockSignal, Module, Shape, Signal, Value
-from amaranth.lib import wiring
+from amaranth.hdl import ClockDomain, ClockSignal, Instance, Module, Mux, Shape, Signal, Value
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["RingRegisterFile"]
+from neurotile.rtl.cells import CLOCK_GATE, LATCH, instantiates_cells
+
+__all__ = ["RingRegisterFile", "LatchRegisterFile"]
+
+
+def _check_depth(depth: int) -> None:
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise TypeError(f"Depth must be an integer, not {depth!r}")
+    if not 2 <= depth <= 4096:
+        raise ValueError(f"Depth must be between 2 and 4096, not {depth}")
 
 
 class RingRegisterFile(wiring.Component):
@@ -36,6 +45,10 @@ class RingRegisterFile(wiring.Component):
     the posted data in at its tail. The ring's clock is ``~clk & pending``: ``pending`` changes
     just after a rising edge, while ``~clk`` is low, so the gated clock has no glitches, and the
     enable is a register output, so inputs need only the usual set-up time to the rising edge.
+    In Verilog the gate is Sky130's integrated clock gate (``sky130_fd_sc_hd__dlclkp_1``, see
+    :mod:`neurotile.rtl.cells`) on the inverted clock: its enable latch is transparent while
+    ``clk`` is high, when ``pending`` changes, and holds through the low phase, when the gated
+    clock may be high.
 
     Timing: after a write, ``read_data`` shows the next word from the falling edge on; logic that
     reads it and is sampled at the rising edge has half a clock period (10 ns at 50 MHz).
@@ -66,10 +79,7 @@ class RingRegisterFile(wiring.Component):
     """
 
     def __init__(self, *, shape, depth: int) -> None:
-        if isinstance(depth, bool) or not isinstance(depth, int):
-            raise TypeError(f"Depth must be an integer, not {depth!r}")
-        if not 2 <= depth <= 4096:
-            raise ValueError(f"Depth must be between 2 and 4096, not {depth}")
+        _check_depth(depth)
         self.depth = depth
         self.shape = shape
         Shape.cast(shape)
@@ -91,7 +101,13 @@ class RingRegisterFile(wiring.Component):
         # The ring rotates on the falling edge after a write. Its clock, ~clk & pending, has no
         # glitches: pending only changes while ~clk is low.
         m.domains.ring = ClockDomain("ring", reset_less=True, local=True)
-        m.d.comb += ClockSignal("ring").eq(~ClockSignal("sync") & pending)
+        if instantiates_cells(platform):
+            gclk = Signal()
+            m.submodules.clock_gate = Instance(CLOCK_GATE, i_CLK=~ClockSignal("sync"),
+                                               i_GATE=pending, o_GCLK=gclk)
+            m.d.comb += ClockSignal("ring").eq(gclk)
+        else:
+            m.d.comb += ClockSignal("ring").eq(~ClockSignal("sync") & pending)
 
         words = [Signal(width, name=f"word{i}", reset_less=True) for i in range(self.depth)]
         for here, after in zip(words, words[1:]):
@@ -99,4 +115,112 @@ class RingRegisterFile(wiring.Component):
         m.d.ring += words[-1].eq(pending_data)
 
         m.d.comb += Value.cast(self.read_data).eq(words[0])
+        return m
+
+
+class LatchRegisterFile(wiring.Component):
+    """A register file of ``depth`` words in Sky130 latches, one clock gate per word.
+
+    Seen from its ports this is an ``amaranth.lib.memory.Memory`` with one combinational read port
+    and one synchronous write port: a cycle with ``write_en`` high writes ``write_data`` to word
+    ``write_addr`` at the clock edge that ends it; ``read_data`` shows word ``read_addr`` as it
+    stands, so a read in the cycle of a write sees the old word and a read in any later cycle
+    the new one (including back-to-back writes of one word and a read of it in every cycle).
+    Words have no reset and power up unknown at gate level: write them before reading them.
+
+    Implementation (Verilog export, see :mod:`neurotile.rtl.cells`): each bit is a
+    ``sky130_fd_sc_hd__dlxtp_1`` latch (15.0 um^2, against 20.0 for a flip-flop); each word has a
+    ``sky130_fd_sc_hd__dlclkp_1`` integrated clock gate on ``clk`` whose enable is
+    ``write_en & (write_addr == word)``; every latch's data input is ``wdata``, a register that
+    takes ``write_data`` at every rising edge; the read port is a multiplexer over the words.
+
+    Write timing, for a write requested in cycle k (between rising edges E(k) and E(k+1)):
+
+    * the clock gate's enable latch is transparent while ``clk`` is low, so it holds the enable
+      of cycle k from E(k+1) through the high phase of cycle k+1: ``write_en`` and
+      ``write_addr`` need set-up time to E(k+1), as a flip-flop's input does, and may change
+      freely after it (the latch is closed then);
+    * ``wdata`` takes the data at E(k+1) and holds it until E(k+2);
+    * the word's gated clock is high during the high phase of cycle k+1: the latches are
+      transparent and close at the falling edge in the middle of cycle k+1, half a period after
+      ``wdata`` settled and half a period before it next changes. The data is therefore stable
+      for the whole time the latches are open and at their closing edge, whatever is written in
+      cycle k+1 (the same word, another one, or nothing).
+
+    Reads: in cycle k the word still holds its old value (its latches are closed all of cycle
+    k unless it was written in cycle k-1, in which case they close with cycle k-1's data).
+    During cycle k+1 the word shows the new value from shortly after E(k+1) (clock gate, then
+    latch), so logic that reads it and is sampled at E(k+2) has nearly the full period: the same
+    order of read and write as the synchronous register file, with a full-cycle datapath (the
+    flip-flop ring gives half a cycle).
+
+    In Amaranth's simulator (elaborated without :data:`~neurotile.rtl.cells.CELLS`) the file is
+    the equivalent ``amaranth.lib.memory.Memory``: the same values at every rising edge.
+
+    Parameters
+    ----------
+    shape : shape-like
+        Shape of one word.
+    depth : int
+        Number of words, 2 to 4096.
+
+    Members
+    -------
+    read_addr : In(range(depth))
+    read_data : Out(shape)
+        Word ``read_addr``.
+    write_addr : In(range(depth))
+    write_data : In(shape)
+    write_en : In(1)
+        Write ``write_data`` to word ``write_addr`` at the next clock edge.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a depth that is not an integer in range.
+    """
+
+    def __init__(self, *, shape, depth: int) -> None:
+        _check_depth(depth)
+        self.depth = depth
+        self.shape = shape
+        Shape.cast(shape)
+        super().__init__({
+            "read_addr": In(range(depth)),
+            "read_data": Out(shape),
+            "write_addr": In(range(depth)),
+            "write_data": In(shape),
+            "write_en": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        if not instantiates_cells(platform):
+            m.submodules.words = mem = memory.Memory(shape=self.shape, depth=self.depth, init=[])
+            rd = mem.read_port(domain="comb")
+            wr = mem.write_port()
+            m.d.comb += [rd.addr.eq(self.read_addr), Value.cast(self.read_data).eq(rd.data),
+                         wr.addr.eq(self.write_addr), wr.en.eq(self.write_en),
+                         wr.data.eq(self.write_data)]
+            return m
+
+        width = Shape.cast(self.shape).width
+        wdata = Signal(width, reset_less=True)
+        words = [Signal(width, name=f"word{i}") for i in range(self.depth)]
+        # The read port: a binary multiplexer tree on the address bits (a word without a
+        # partner passes up unchanged, so every depth gives complete logic).
+        level: list = list(words)
+        for bit in Value.cast(self.read_addr):
+            level = [Mux(bit, level[j + 1], level[j]) if j + 1 < len(level) else level[j]
+                     for j in range(0, len(level), 2)]
+        m.d.comb += Value.cast(self.read_data).eq(level[0])
+        m.d.sync += wdata.eq(Value.cast(self.write_data))
+        for i, word in enumerate(words):
+            gclk = Signal(name=f"gclk{i}")
+            m.submodules[f"gate{i}"] = Instance(
+                CLOCK_GATE, i_CLK=ClockSignal("sync"),
+                i_GATE=self.write_en & (self.write_addr == i), o_GCLK=gclk)
+            for b in range(width):
+                m.submodules[f"word{i}_{b}"] = Instance(LATCH, i_GATE=gclk, i_D=wdata[b],
+                                                        o_Q=word[b])
         return m

@@ -12,14 +12,20 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.synapses import CSRMatrix, SparseParams
+from neurotile.rtl.regfile import LatchRegisterFile
 
 __all__ = [
+    "STORAGES",
     "SparseMatmul",
     "event_layout",
     "result_layout",
     "synapse_layout",
     "write_signature",
 ]
+
+
+#: What the synapse memory and the accumulators can be built from.
+STORAGES = ("memory", "latch")
 
 
 def event_layout(p: SparseParams) -> data.StructLayout:
@@ -117,6 +123,13 @@ class SparseMatmul(wiring.Component):
     weights : CSRMatrix, optional
         Constant weights (``inputs x outputs``, at most ``depth`` non-zero): the memories
         become ROMs initialised with them and ``ptr_write`` and ``syn_write`` do not exist.
+    storage : "memory" | "latch"
+        What the synapse memory and the accumulators are built from: flip-flops
+        (``amaranth.lib.memory``, the default) or Sky130 latches with a clock gate per word
+        (:class:`~neurotile.rtl.regfile.LatchRegisterFile`; the synapse memory's registered,
+        write-transparent read port is then a register after the latches' read multiplexer, with
+        a bypass for a write to the address being read). The same behaviour at the ports, cycle
+        for cycle. Constant weights are ROMs either way; the row pointers stay in flip-flops.
 
     Members
     -------
@@ -137,7 +150,13 @@ class SparseMatmul(wiring.Component):
 
     def __init__(self, *, inputs: int = 16, outputs: int = 16, weight_width: int = 8,
                  acc_width: int = 12, depth: int = 256, act_width: int = 1,
-                 banks: int = 1, weights: CSRMatrix | None = None) -> None:
+                 banks: int = 1, weights: CSRMatrix | None = None,
+                 storage: str = "memory") -> None:
+        if not isinstance(storage, str):
+            raise TypeError(f"storage must be a string, not {storage!r}")
+        if storage not in STORAGES:
+            raise ValueError(f"storage must be 'memory' or 'latch', not {storage!r}")
+        self.storage = storage
         self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
                                   acc_width=acc_width, depth=depth, act_width=act_width,
                                   banks=banks)
@@ -167,16 +186,47 @@ class SparseMatmul(wiring.Component):
             {"weight": int(v), "col": int(c)} for v, c in zip(w.weight, w.col)]
         m.submodules.row_ptr = ptr_mem = memory.Memory(
             shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
-        m.submodules.synapses = syn_mem = memory.Memory(
-            shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
+        latches = self.storage == "latch"
         acc_rd, acc_wr = [], []
         for i in range(p.banks):
+            name = f"acc{i}" if p.banks > 1 else "acc"
+            if latches:
+                m.submodules[name] = acc_mem = LatchRegisterFile(shape=signed(p.acc_width),
+                                                                 depth=max(2, p.outputs))
+                acc_rd.append(_LatchReadPort(acc_mem))
+                acc_wr.append(_LatchWritePort(acc_mem))
+                continue
             acc_mem = memory.Memory(shape=signed(p.acc_width), depth=max(2, p.outputs), init=[])
-            m.submodules[f"acc{i}" if p.banks > 1 else "acc"] = acc_mem
+            m.submodules[name] = acc_mem
             acc_rd.append(acc_mem.read_port(domain="comb"))
             acc_wr.append(acc_mem.write_port())
 
-        if w is None:
+        if w is None and latches:
+            ptr_wr = ptr_mem.write_port()
+            start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
+            end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
+            m.submodules.synapses = syn_mem = LatchRegisterFile(shape=synapse_layout(p),
+                                                                depth=max(2, p.depth))
+            syn_wr = _LatchWritePort(syn_mem)
+            syn_rd = _LatchReadPort(syn_mem)
+            # The synchronous, write-transparent read port: a register after the latches' read
+            # multiplexer; a write to the address being read passes its data straight in.
+            syn_data = Signal(synapse_layout(p))
+            with m.If(syn_rd.en):
+                m.d.sync += syn_data.eq(Mux(syn_wr.en & (syn_wr.addr == syn_rd.addr),
+                                            syn_wr.data, syn_mem.read_data))
+            syn_rd.data = syn_data
+            m.d.comb += [
+                ptr_wr.en.eq(self.ptr_write.en),
+                ptr_wr.addr.eq(self.ptr_write.addr),
+                ptr_wr.data.eq(self.ptr_write.data),
+                syn_wr.en.eq(self.syn_write.en),
+                syn_wr.addr.eq(self.syn_write.addr),
+                syn_wr.data.eq(self.syn_write.data),
+            ]
+        elif w is None:
+            m.submodules.synapses = syn_mem = memory.Memory(
+                shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
             ptr_wr = ptr_mem.write_port()
             # Transparent reads: an event accepted in the cycle of a write sees the new contents.
             start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
@@ -193,6 +243,8 @@ class SparseMatmul(wiring.Component):
                 syn_wr.data.eq(self.syn_write.data),
             ]
         else:  # ROMs: the same synchronous reads, no write port
+            m.submodules.synapses = syn_mem = memory.Memory(
+                shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
             start_rd = ptr_mem.read_port()
             end_rd = ptr_mem.read_port()
             syn_rd = syn_mem.read_port()
@@ -323,3 +375,21 @@ class SparseMatmul(wiring.Component):
         with m.Elif(self.results.ready):
             m.d.sync += out_valid.eq(0)
         return m
+
+
+# -- latch memories behind memory-port-like names ----------------------------------------------
+
+class _LatchWritePort:
+    """``en``/``addr``/``data`` of a :class:`LatchRegisterFile`'s write side."""
+
+    def __init__(self, mem: LatchRegisterFile) -> None:
+        self.en, self.addr, self.data = mem.write_en, mem.write_addr, mem.write_data
+
+
+class _LatchReadPort:
+    """``addr``/``data`` of a :class:`LatchRegisterFile`'s (combinational) read side, with an
+    ``en`` the owner may use to build a registered port."""
+
+    def __init__(self, mem: LatchRegisterFile) -> None:
+        self.addr, self.data = mem.read_addr, mem.read_data
+        self.en = Signal()

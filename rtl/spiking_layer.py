@@ -15,7 +15,7 @@ from neurotile.neurons.lif import LIFIntParams
 from neurotile.neurons.synapses import SparseParams
 from neurotile.rtl.lif import LIFPopulation
 from neurotile.rtl.population import shape_of
-from neurotile.rtl.sparse_matmul import (SparseMatmul, event_layout, synapse_layout,
+from neurotile.rtl.sparse_matmul import (STORAGES, SparseMatmul, event_layout, synapse_layout,
                                          write_signature)
 
 __all__ = ["SpikingLayer", "layer_params", "spike_events"]
@@ -64,6 +64,9 @@ class SpikingLayer(wiring.Component):
         Neurons (outputs of the synapse tile), 1 to 4096.
     width, leak, beta_bits, refractory_width, reset, reset_delay
         As for :class:`~neurotile.rtl.lif.LIFPopulation`.
+    storage : "memory" | "latch"
+        Flip-flop memories (default) or Sky130 latches for the tile's synapse memory and
+        accumulators and for the neurons' state (see ``SparseMatmul`` and ``Population``).
 
     Members
     -------
@@ -86,7 +89,12 @@ class SpikingLayer(wiring.Component):
                  acc_width: int = 12, depth: int = 256, act_width: int = 1, banks: int = 1,
                  width: int = 16, leak: str = "shift", beta_bits: int = 8,
                  refractory_width: int = 2, reset: str = "subtract",
-                 reset_delay: bool = True) -> None:
+                 reset_delay: bool = True, storage: str = "memory") -> None:
+        if not isinstance(storage, str):
+            raise TypeError(f"storage must be a string, not {storage!r}")
+        if storage not in STORAGES:
+            raise ValueError(f"storage must be 'memory' or 'latch', not {storage!r}")
+        self.storage = storage
         self.sp, self.lp = sp, lp = layer_params(
             inputs=inputs, neurons=neurons, weight_width=weight_width, acc_width=acc_width,
             depth=depth, act_width=act_width, banks=banks, width=width, leak=leak,
@@ -107,8 +115,8 @@ class SpikingLayer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         sp, lp = self.sp, self.lp
-        m.submodules.tile = tile = SparseMatmul(**sp.structural())
-        m.submodules.neurons = lif = LIFPopulation(config=lp)
+        m.submodules.tile = tile = SparseMatmul(**sp.structural(), storage=self.storage)
+        m.submodules.neurons = lif = LIFPopulation(config=lp, storage=self.storage)
 
         wiring.connect(m, wiring.flipped(self.events), tile.events)
         wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)

@@ -30,7 +30,8 @@ from neurotile.neurons.spec import Param
 from neurotile.catalogue import scan
 from neurotile.errors import UsageError
 
-__all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS"]
+__all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS",
+           "TAPEOUT_STORAGE"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,14 @@ class TapeoutAdapter:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
+
+#: Storage of every block with a ``storage`` choice unless ``--storage`` says otherwise: Sky130
+#: latches behind integrated clock gates, instantiated as cells. Measured (docs/latches.md): a
+#: sixth to a quarter smaller than flip-flop memories for every block, a full-period datapath
+#: (the flip-flop ring, the smallest neuron storage, gives its datapath half a period, which the
+#: timing sanity check does not pass at TinyTapeout's 50 MHz), and only the cell pattern
+#: TinyTapeout designs already tape out with.
+TAPEOUT_STORAGE = "latch"
 
 #: Options every block's ``tapeout`` takes besides its own parameters.
 COMMON_PARAMS: tuple[Param, ...] = (

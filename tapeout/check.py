@@ -7,7 +7,7 @@ the project passes. Nothing stops at the first error, so one run shows everythin
 Checked: ``info.yaml`` (version, required project fields, tiles, top module, source files,
 exactly the 24 pinout keys), the top module's ports in the Verilog (exactly TinyTapeout's eight,
 with their directions and widths), ``src/config.json`` (parses, LibreLane keys, no ``meta``, 0/1
-rather than booleans), ``docs/info.md`` (real "How it works" and "How to test" sections) and the
+rather than booleans, the PDK's cell models for the linter when the Verilog instantiates cells), ``docs/info.md`` (real "How it works" and "How to test" sections) and the
 ``test/`` harness (Makefile conventions, ``tb.v`` instantiating the top, a ``test.py`` that
 asserts, cocotb 2.0.x pinned) and the four GitHub workflows of TinyTapeout's template
 (``.github/workflows/{test,gds,docs,fpga}.yaml``: valid YAML, each calling what TinyTapeout's
@@ -254,6 +254,11 @@ def _check_config(root: Path, problems: list[Problem]) -> None:
     bools = sorted(k for k, v in config.items() if isinstance(v, bool))
     if bools:
         add(f"use 0/1 instead of true/false for {', '.join(bools)}")
+    cells = any(re.search(r"^\s*sky130_fd_sc_hd__\w+\s", f.read_text(errors="replace"), re.M)
+                for f in sorted((root / "src").glob("*.v")))
+    if cells and config.get("LINTER_INCLUDE_PDK_MODELS") != 1:
+        add("the Verilog instantiates sky130_fd_sc_hd cells: set LINTER_INCLUDE_PDK_MODELS to 1 "
+            "so LibreLane's linter knows them")
 
 
 def _sections(text: str) -> dict[str, str]:

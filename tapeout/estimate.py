@@ -54,7 +54,7 @@ def synth_estimator(work_dir: str | Path) -> Callable[[str, str], AreaEstimate]:
         if cache.exists():
             d = json.loads(cache.read_text())
             netlist = Path(d["netlist"])
-            if netlist.exists():
+            if netlist.exists() and netlist.with_name(f"{top}.yosys.json").exists():
                 return AreaEstimate(d["area"], d["cells"], d["flip_flops"], d["library"], netlist)
         from neurotile.flows.synth import synthesize
 

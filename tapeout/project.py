@@ -38,6 +38,7 @@ from typing import Any
 
 from neurotile import __version__
 from neurotile.errors import UsageError
+from neurotile.flows.timing import DEFAULT_CLOCK_HZ, TimingCheck, check_timing, timing_message
 from neurotile.rtl.export import to_verilog
 from neurotile.tapeout.adapters import COMMON_PARAMS, TapeoutAdapter
 from neurotile.tapeout.estimate import DENSITY_PCT, AreaEstimate, choose_tile, synth_estimator
@@ -65,13 +66,15 @@ class Project:
     tile: str
     utilisation: float
     regmap: RegisterMap
+    timing: TimingCheck | None = None
 
     def report(self) -> str:
-        """One line naming the area and the tile."""
+        """One line naming the area and the tile (and one with the timing sanity check)."""
         e = self.estimate
-        return (f"area: {e.area:,.0f} um^2 in {e.cells} cells ({e.flip_flops} flip-flops); "
+        line = (f"area: {e.area:,.0f} um^2 in {e.cells} cells ({e.flip_flops} flip-flops); "
                 f"tile {self.tile} at {self.utilisation:.0%} utilisation "
                 f"(target density {DENSITY_PCT}%)")
+        return line if self.timing is None else line + "\n" + timing_message(self.timing)
 
 
 def _option(name: str, value: Any) -> str:
@@ -141,6 +144,12 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
 
     estimate = estimator(verilog, top)
     tile, util = choose_tile(estimate.area)
+    timing = None
+    if estimate.netlist is not None:
+        netlist_json = estimate.netlist.with_name(f"{top}.yosys.json")
+        if netlist_json.is_file():
+            timing = check_timing(netlist_json, top=top,
+                                  clock_hz=common["clock_hz"] or DEFAULT_CLOCK_HZ)
 
     script = adapter.vectors(block_params, regmap, common["seed"], steps)
     clock_period_ns = 20 if common["clock_hz"] <= 0 else max(1, round(1e9 / common["clock_hz"]))
@@ -182,4 +191,4 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
                             area=estimate.area, tile=tile) + submit_md(top, tile),
         ".gitignore": render("gitignore"),
     } | workflows(top)
-    return Project(top, files, estimate, tile, util, regmap)
+    return Project(top, files, estimate, tile, util, regmap, timing)

@@ -18,8 +18,8 @@ from amaranth.hdl import Module
 
 from neurotile.neurons.spec import Param
 from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights, sparse_matvec
-from neurotile.rtl.sparse_matmul import SparseMatmul
-from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
+from neurotile.rtl.sparse_matmul import STORAGES, SparseMatmul
+from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.vectors import Script
 
@@ -72,7 +72,8 @@ def sparse_regmap(params: dict[str, Any]) -> RegisterMap:
 
 
 def _build(params: dict[str, Any]) -> SparseMatmul:
-    return SparseMatmul(**_params(params).structural())
+    return SparseMatmul(**_params(params).structural(),
+                        storage=params.get("storage") or TAPEOUT_STORAGE)
 
 
 def tile_wiring(core: Any, host: Any) -> list:
@@ -219,6 +220,9 @@ ADAPTER = TapeoutAdapter(
         Param("act_width", int, 1, "activation bits per event (1: binary spikes)"),
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous "
               "one drains (more area)"),
+        Param("storage", str, TAPEOUT_STORAGE, "synapse memory and accumulators: latch (Sky130 "
+              "latches and clock gates, the default here) or memory (flip-flops); see "
+              "docs/latches.md", choices=STORAGES),
     ),
     regmap=sparse_regmap,
     build_core=_build,

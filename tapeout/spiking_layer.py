@@ -18,8 +18,9 @@ from amaranth.hdl import Module, Signal
 from neurotile.neurons.spec import Param
 from neurotile.neurons.lif import LIFIntParams, LIFIntState
 from neurotile.neurons.synapses import CSRMatrix, random_weights, spiking_layer_step
+from neurotile.rtl.sparse_matmul import STORAGES
 from neurotile.rtl.spiking_layer import SpikingLayer, layer_params
-from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
+from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.sparse_matmul import _event, _event_bits, tile_wiring
 from neurotile.tapeout.vectors import Script
@@ -69,7 +70,8 @@ def layer_regmap(params: dict[str, Any]) -> RegisterMap:
 
 
 def _build(params: dict[str, Any]) -> SpikingLayer:
-    return SpikingLayer(**{k: params[k] for k in _STRUCTURAL})
+    return SpikingLayer(**{k: params[k] for k in _STRUCTURAL},
+                        storage=params.get("storage") or TAPEOUT_STORAGE)
 
 
 def _connect(m: Module, core: SpikingLayer, host: Any, params: dict[str, Any]) -> None:
@@ -200,6 +202,10 @@ ADAPTER = TapeoutAdapter(
         Param("act_width", int, 1, "activation bits per event (1: binary spikes)"),
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous "
               "one drains (more area)"),
+        Param("storage", str, TAPEOUT_STORAGE, "synapse memory, accumulators and neuron "
+              "state: latch (Sky130 latches and clock gates, the default here) or memory "
+              "(flip-flops); see "
+              "docs/latches.md", choices=STORAGES),
         *_NEURON,
         *(Param(st.name, int, None, f"{st.name.upper()} after reset: {st.help} "
                 "(default: derived)") for st in LIFIntParams.SETTINGS),

@@ -453,7 +453,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
 
     Keys: ``params`` (:class:`SparseParams` fields), ``steps``, ``seed``; optional ``directed``,
     ``density``, ``rate``, ``run_length``, ``grid``, ``gap``, ``stall``, ``plant`` (``[step,
-    output]`` of a planted error the run must report) and ``corrupt`` (the same, unannounced).
+    output]`` of a planted error the run must report), ``corrupt`` (the same, unannounced) and
+    ``gate_level`` (sample at the falling clock edge, for netlists with cell delays).
     """
     p = sparse_params(cfg)
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
@@ -485,11 +486,13 @@ def verdict(cfg: Mapping[str, Any], steps: int, report: Mapping[str, Any], field
 
 
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the checker in Amaranth's simulator on a freshly built tile; return the report."""
+    """Run the checker in Amaranth's simulator on a freshly built tile; return the report.
+
+    ``cfg["storage"]`` (optional) is the tile's ``storage``."""
     from neurotile.rtl.sparse_matmul import SparseMatmul
 
     stim, checker = check_config(cfg)
-    dut = SparseMatmul(**stim.params.structural())
+    dut = SparseMatmul(**stim.params.structural(), storage=cfg.get("storage", "memory"))
     return amaranth_loop(dut, checker, ports=component_ports,
                          max_cycles=max_cycles(stim.params, stim.runs, stim.params.outputs))
 
@@ -511,6 +514,7 @@ if cocotb is not None:
         log.info("sparse check: %d steps, %d events, %d synaptic ops, seed %d", stim.steps,
                  stim.events, int(stim.ops.sum()), cfg["seed"])
         report = await cocotb_loop(
-            dut, checker, max_cycles=max_cycles(stim.params, stim.runs, stim.params.outputs))
+            dut, checker, max_cycles=max_cycles(stim.params, stim.runs, stim.params.outputs),
+            settle=bool(cfg.get("gate_level")))
         write_report(report)
         verdict(cfg, stim.steps, report, "value")

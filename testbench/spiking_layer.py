@@ -228,11 +228,13 @@ def _max_cycles(stim: LayerStimulus) -> int:
 
 
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the checker in Amaranth's simulator on a freshly built layer; return the report."""
+    """Run the checker in Amaranth's simulator on a freshly built layer; return the report.
+
+    ``cfg["storage"]`` (optional) is the layer's ``storage``."""
     from neurotile.rtl.spiking_layer import SpikingLayer
 
     stim, checker = check_config(cfg)
-    dut = SpikingLayer(**cfg["params"])
+    dut = SpikingLayer(**cfg["params"], storage=cfg.get("storage", "memory"))
     return amaranth_loop(dut, checker, ports=component_ports, max_cycles=_max_cycles(stim))
 
 

@@ -202,7 +202,9 @@ def test_synthesis_numbers_are_sane(synthesised):
     control = 1 + 8 + 2 + 1 + 1 + 2 + 1
     expected = NEURONS * 10 + control + (10 + 1 if storage == "ring" else 0)
     assert r.flip_flops == expected
-    assert r.latches == 0
+    # The ring's clock gate is Sky130's integrated clock gate, kept as a cell.
+    assert r.latches == (1 if storage == "ring" else 0)
+    assert r.cell_counts.get("sky130_fd_sc_hd__dlclkp_1", 0) == r.latches
     assert r.cells == sum(r.cell_counts.values())
     assert r.area == pytest.approx(sum(r.cell_areas[c] * n for c, n in r.cell_counts.items()))
     assert 2_000 < r.area < 6_000
@@ -332,7 +334,8 @@ def test_ring_storage_is_bit_exact(sim, name, build_root):
 def test_storage_parameter():
     from neurotile.rtl.lif import LIFPopulation
 
-    with pytest.raises(ValueError, match=r"^storage must be 'memory' or 'ring', not 'sram'$"):
+    with pytest.raises(ValueError,
+                       match=r"^storage must be 'memory', 'ring' or 'latch', not 'sram'$"):
         LIFPopulation(storage="sram")
     with pytest.raises(TypeError, match=r"^storage must be a string, not 1$"):
         LIFPopulation(storage=1)

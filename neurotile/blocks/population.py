@@ -21,8 +21,8 @@ from neurotile.testbench.check import check_population, record_population
 __all__ = ["STORAGE", "SIM_PARAMS", "setting_param", "neuron_block", "float_leaks"]
 
 STORAGE = Param("storage", str, "memory", "state storage: memory (register file, fully "
-                "synchronous) or ring (clock-gated flip-flop ring, about 40 percent smaller; "
-                "docs/flows.md)", choices=STORAGES)
+                "synchronous), ring (clock-gated flip-flop ring, about 40 percent smaller) or latch "
+                "(Sky130 latches and clock gates; docs/latches.md)", choices=STORAGES)
 
 SIM_PARAMS = (
     Param("gap", float, 0.2, "probability an input is not offered on a cycle"),

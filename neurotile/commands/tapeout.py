@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from neurotile.commands import Command, add_param
@@ -78,6 +79,12 @@ def _run(args: argparse.Namespace) -> int:
         out = write_tree(args.output, project.files, force=args.force, overwrite=args.overwrite)
     print(f"wrote TinyTapeout project {project.top} to {out}")
     print(project.report())
+    timing = project.timing
+    if timing is not None and not timing.fits:
+        print(f"warning: {project.top} may not meet timing at {timing.clock_hz / 1e6:g} MHz: its "
+              f"longest path is {timing.cells} cells, about {timing.max_cells} fit (choose a "
+              f"slower --clock-hz or another --storage; TinyTapeout's GDS workflow decides)",
+              file=sys.stderr)
     problems = check_project(out)
     for problem in problems:
         print(f"check: {problem}")
