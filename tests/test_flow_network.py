@@ -75,7 +75,7 @@ def test_flow_compiles_writes_checks_and_tests_on_rtl_and_gates(flow_run):
     lines = res.stdout.splitlines()
     # One line per stage, in order.
     stages = [ln.split(":")[0] for ln in lines]
-    assert stages == ["compile", "project", "check", "test (RTL, Icarus)",
+    assert stages == ["compile", "project", "timing sanity check", "check", "test (RTL, Icarus)",
                       "test (gate level, Icarus)", "flow"], res.stdout
     assert "verilator 24 samples 0 mismatches, icarus 2 samples 0 mismatches" in lines[0]
     assert lines[2] == "check: passed (TinyTapeout rules)"

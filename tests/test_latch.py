@@ -345,3 +345,20 @@ def test_project_check_wants_the_pdk_models_for_instantiated_cells(tmp_path):
     config.write_text(json.dumps(data))
     (problem,) = check_project(root)
     assert "set LINTER_INCLUDE_PDK_MODELS to 1" in str(problem)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("block", ["sparse-matmul", "spiking-layer"])
+def test_sparse_blocks_take_storage_on_the_command_line(block, tmp_path, build_root):
+    """``--storage latch`` reaches the generated Verilog and the checked simulation of the
+    sparse blocks, as it does for populations and their TinyTapeout projects."""
+    from neurotile.cli import main
+
+    out = tmp_path / "gen"
+    assert main(["--quiet", "generate", block, "--inputs", "8", "--depth", "16",
+                 "--storage", "latch", "-o", str(out)]) == 0
+    (verilog,) = out.glob("*.v")
+    assert LATCH in verilog.read_text() and CLOCK_GATE in verilog.read_text()
+    assert main(["--quiet", "simulate", block, "--inputs", "8", "--depth", "16",
+                 "--storage", "latch", "--sim", "icarus", "--steps", "10",
+                 "--work-dir", str(build_root / "latch-cli")]) == 0

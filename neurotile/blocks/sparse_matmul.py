@@ -27,6 +27,12 @@ SIM_PARAMS = (
 )
 
 
+#: Where the synapse memory and the accumulators live (the TinyTapeout project defaults to latch).
+STORAGE = Param("storage", str, "memory", "synapse memory and accumulators: memory (flip-flops) "
+                "or latch (Sky130 latches and clock gates; docs/latches.md)",
+                choices=("memory", "latch"))
+
+
 def sparse_params(params: dict[str, Any]) -> SparseParams:
     """Validated :class:`SparseParams` from command-line style parameters."""
     return SparseParams(**{k: params[k] for k in _STRUCTURAL if params.get(k) is not None})
@@ -37,7 +43,7 @@ def _build(params: dict[str, Any]):
 
     p = sparse_params(params)
     top = f"sparse_matmul_{p.inputs}x{p.outputs}_w{p.weight_width}"
-    return SparseMatmul(**p.structural()), top
+    return SparseMatmul(**p.structural(), storage=params.get("storage") or "memory"), top
 
 
 def sim_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -82,23 +88,24 @@ def bulk_run(block: Block, structural: dict[str, Any], *, sim: str, runner: Any,
 
 
 def run_bulk_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-                    **options: Any) -> dict[str, Any]:
+                    storage: str = "memory", **options: Any) -> dict[str, Any]:
     """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path."""
     from neurotile.testbench.sparse_bulk import run_sparse_bulk
 
     cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
-    return bulk_run(BLOCK, p.structural(), sim=sim, runner=run_sparse_bulk, cfg=cfg,
-                    build_dir=build_dir)
+    return bulk_run(BLOCK, p.structural() | {"storage": storage}, sim=sim,
+                    runner=run_sparse_bulk, cfg=cfg, build_dir=build_dir)
 
 
 def run_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-               **options: Any) -> dict[str, Any]:
+               storage: str = "memory", **options: Any) -> dict[str, Any]:
     """Check the tile ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
 
     Returns the testbench report (``results``, ``steps``, ``events``, ``synaptic_ops``,
     ``periods``, ``mismatches``, ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``.
     ``options`` go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
-    ``directed``, ``run_length``, ``plant``).
+    ``directed``, ``run_length``, ``plant``). ``storage`` selects the memories of the Verilog
+    (Amaranth's simulator runs latch storage as its equivalent memory).
     """
     cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
     if sim == "amaranth":
@@ -106,8 +113,8 @@ def run_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: P
 
         report = run_amaranth(cfg)
         return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
-    return cocotb_run(BLOCK, p.structural(), sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
-                      test_module="neurotile.testbench.sparse_matmul")
+    return cocotb_run(BLOCK, p.structural() | {"storage": storage}, sim=sim, cfg=cfg, seed=seed,
+                      build_dir=build_dir, test_module="neurotile.testbench.sparse_matmul")
 
 
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
@@ -116,7 +123,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
     accumulator checked; counts synaptic operations (``spikes``: input events)."""
     p = sparse_params(params)
     run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
-    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **sim_options(params))
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
+                 storage=params.get("storage") or "memory", **sim_options(params))
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
@@ -139,6 +147,7 @@ BLOCK = Block(
         Param("act_width", int, 1, "bits of an input activation; 1 = binary spikes (1..8)"),
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
               "drains (1..2)"),
+        STORAGE,
     ),
     build=_build,
     simulate=simulate,

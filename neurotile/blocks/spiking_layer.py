@@ -9,7 +9,8 @@ from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.lif import LIFIntParams
-from neurotile.blocks.sparse_matmul import SIM_PARAMS, bulk_run, cocotb_run, sim_options
+from neurotile.blocks.sparse_matmul import (SIM_PARAMS, STORAGE, bulk_run, cocotb_run,
+                                             sim_options)
 
 __all__ = ["BLOCK", "layer_kwargs", "run_design", "run_bulk_design", "simulate"]
 
@@ -33,9 +34,15 @@ def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
 def _build(params: dict[str, Any]):
     from neurotile.rtl.spiking_layer import SpikingLayer
 
-    layer = SpikingLayer(**layer_kwargs(params))
+    layer = SpikingLayer(**layer_kwargs(params), storage=params.get("storage") or "memory")
     top = f"spiking_layer_{layer.sp.inputs}x{layer.lp.neurons}_w{layer.sp.weight_width}"
     return layer, top
+
+
+def _design(params: dict[str, Any]) -> dict[str, Any]:
+    """The generator's keywords with the storage of the Verilog (the checkers' reference needs
+    only :func:`layer_kwargs`; Amaranth's simulator runs latch storage as its equivalent)."""
+    return layer_kwargs(params) | {"storage": params.get("storage") or "memory"}
 
 
 def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir: Path,
@@ -47,6 +54,7 @@ def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir
     go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
     ``directed``, ``run_length``, ``plant``).
     """
+    design = _design(kw)
     kw = layer_kwargs(kw)
     cfg = {"params": kw, "steps": steps, "seed": seed, **options}
     if sim == "amaranth":
@@ -54,7 +62,7 @@ def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir
 
         report = run_amaranth(cfg)
         return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
-    return cocotb_run(BLOCK, kw, sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
+    return cocotb_run(BLOCK, design, sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
                       test_module="neurotile.testbench.spiking_layer")
 
 
@@ -64,9 +72,10 @@ def run_bulk_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, buil
     (:mod:`neurotile.testbench.sparse_bulk`)."""
     from neurotile.testbench.sparse_bulk import run_layer_bulk
 
+    design = _design(kw)
     kw = layer_kwargs(kw)
     cfg = {"params": kw, "steps": steps, "seed": seed, **options}
-    return bulk_run(BLOCK, kw, sim=sim, runner=run_layer_bulk, cfg=cfg, build_dir=build_dir)
+    return bulk_run(BLOCK, design, sim=sim, runner=run_layer_bulk, cfg=cfg, build_dir=build_dir)
 
 
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
@@ -98,6 +107,7 @@ BLOCK = Block(
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
               "drains (1..2)"),
         *_NEURON,
+        STORAGE,
     ),
     build=_build,
     simulate=simulate,
