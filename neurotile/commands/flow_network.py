@@ -252,8 +252,8 @@ def run(args: argparse.Namespace) -> int:
         files["neurotile/report.md"] = markdown_report(report) + _tapeout_section(report)
         files["neurotile/network.json"] = compiled.files["network.json"]
         out = write_tree(args.output, files, force=args.force, overwrite=args.overwrite)
-    _say(f"project: {project.top} in {out}; {project.report()} "
-         f"({time.perf_counter() - t0:.1f} s)", quiet)
+    _say(f"project: {project.top} in {out} ({time.perf_counter() - t0:.1f} s); "
+         f"{project.report()}", quiet)
     stages["project"] = {"passed": True, "seconds": round(time.perf_counter() - t0, 1)}
 
     # 3. TinyTapeout's rules
