@@ -216,14 +216,6 @@ class SparseMatmul(wiring.Component):
                 m.d.sync += syn_data.eq(Mux(syn_wr.en & (syn_wr.addr == syn_rd.addr),
                                             syn_wr.data, syn_mem.read_data))
             syn_rd.data = syn_data
-            m.d.comb += [
-                ptr_wr.en.eq(self.ptr_write.en),
-                ptr_wr.addr.eq(self.ptr_write.addr),
-                ptr_wr.data.eq(self.ptr_write.data),
-                syn_wr.en.eq(self.syn_write.en),
-                syn_wr.addr.eq(self.syn_write.addr),
-                syn_wr.data.eq(self.syn_write.data),
-            ]
         elif w is None:
             m.submodules.synapses = syn_mem = memory.Memory(
                 shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
@@ -233,7 +225,13 @@ class SparseMatmul(wiring.Component):
             end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
             syn_wr = syn_mem.write_port()
             syn_rd = syn_mem.read_port(transparent_for=(syn_wr,))
-
+        else:  # ROMs: the same synchronous reads, no write port
+            m.submodules.synapses = syn_mem = memory.Memory(
+                shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
+            start_rd = ptr_mem.read_port()
+            end_rd = ptr_mem.read_port()
+            syn_rd = syn_mem.read_port()
+        if w is None:  # host-written memories, flip-flops or latches: the write strobes
             m.d.comb += [
                 ptr_wr.en.eq(self.ptr_write.en),
                 ptr_wr.addr.eq(self.ptr_write.addr),
@@ -242,12 +240,6 @@ class SparseMatmul(wiring.Component):
                 syn_wr.addr.eq(self.syn_write.addr),
                 syn_wr.data.eq(self.syn_write.data),
             ]
-        else:  # ROMs: the same synchronous reads, no write port
-            m.submodules.synapses = syn_mem = memory.Memory(
-                shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
-            start_rd = ptr_mem.read_port()
-            end_rd = ptr_mem.read_port()
-            syn_rd = syn_mem.read_port()
 
         # -- control state ----------------------------------------------------------------------
         clearing = Signal(init=1)      # reset sweep over the accumulators
