@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary
+from neurotile.blocks.sparse_matmul import bulk_run, cocotb_run
 from neurotile.neurons.denoiser import PARAMS, DenoiserParams
 
 __all__ = ["BLOCK", "denoiser_params", "run_design", "run_bulk_design", "simulate",
@@ -63,30 +64,19 @@ def run_design(p: DenoiserParams, *, sim: str, steps: int, seed: int, build_dir:
 
         report = run_amaranth(cfg)
         return report | {"passed": report["mismatches"] == expected}
-    from neurotile.design import elaborate
-    from neurotile.testbench.runner import check_simulator, run_checker
-
-    check_simulator(sim)
-    design = elaborate(BLOCK, p.structural())
-    report = run_checker(sim, verilog=design.verilog, top=design.top,
-                         test_module="neurotile.testbench.denoiser", build_dir=build_dir,
-                         config=cfg, seed=seed)
-    return report
+    return cocotb_run(BLOCK, p.structural(), sim=sim, test_module="neurotile.testbench.denoiser",
+                      cfg=cfg, seed=seed, build_dir=build_dir)
 
 
 def run_bulk_design(p: DenoiserParams, *, sim: str, steps: int, seed: int, build_dir: Path,
                     **options: Any) -> dict[str, Any]:
     """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path
     (:mod:`neurotile.testbench.denoiser_bulk`)."""
-    from neurotile.design import elaborate
     from neurotile.testbench.denoiser_bulk import run_denoiser_bulk
 
     cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
-    design = elaborate(BLOCK, p.structural())
-    report = run_denoiser_bulk(cfg, sim=sim, verilog=design.verilog, top=design.top,
-                               ports=design.ports, build_dir=Path(build_dir) / "bulk")
-    return report | {"passed": report["mismatches"] == (1 if cfg.get("plant") is not None
-                                                        else 0)}
+    return bulk_run(BLOCK, p.structural(), sim=sim, runner=run_denoiser_bulk, cfg=cfg,
+                    build_dir=build_dir)
 
 
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,

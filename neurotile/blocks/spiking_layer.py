@@ -61,7 +61,8 @@ def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir
         from neurotile.testbench.spiking_layer import run_amaranth
 
         report = run_amaranth(cfg)
-        return report | {"passed": report["mismatches"] == (1 if options.get("plant") else 0)}
+        return report | {"passed": report["mismatches"] == (1 if options.get("plant") is not None
+                                                            else 0)}
     return cocotb_run(BLOCK, design, sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
                       test_module="neurotile.testbench.spiking_layer")
 
