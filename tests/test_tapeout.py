@@ -20,6 +20,7 @@ from neurotile.tapeout.adapters import adapters, get_adapter
 from neurotile.tapeout.check import PINOUT_KEYS, check_project, parse_ports
 from neurotile.tapeout.host import HostInterface, Register, RegisterMap, pinout
 from neurotile.tapeout.project import AreaEstimate, generate, run_make
+from tests.planting import plant_wrong_read
 from neurotile.tapeout.wrapper import TT_PORTS
 
 
@@ -420,13 +421,7 @@ def test_generated_test_passes_on_icarus(sim_project):
 @pytest.mark.sim
 def test_generated_test_fails_on_a_wrong_expectation(tmp_path, sim_project):
     broken = tmp_path / "broken"
-    shutil.copytree(sim_project, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
-    path = broken / "test" / "vectors.json"
-    vectors = json.loads(path.read_text())
-    target = next(i for i, op in enumerate(vectors["ops"])
-                  if op[0] == "R" and op[3] == "step 6 neuron 5 membrane")
-    vectors["ops"][target][2] ^= 1
-    path.write_text(json.dumps(vectors))
+    plant_wrong_read(sim_project, broken, lambda name: name == "step 6 neuron 5 membrane")
     result = run_make(broken)
     assert result.returncode != 0
     assert "FAIL=1" in result.stdout
