@@ -117,10 +117,9 @@ class Population(wiring.Component):
         :func:`datapath_signature`.
     storage : "memory" | "ring" | "latch"
         Where the state of two or more neurons lives: an ``amaranth.lib.memory`` register file,
-        a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit;
-        the datapath then has half a clock period), or a
-        :class:`~neurotile.rtl.regfile.LatchRegisterFile` (one Sky130 latch per bit and a clock
-        gate per neuron; full-period datapath).
+        a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit,
+        no read multiplexer), or a :class:`~neurotile.rtl.regfile.LatchRegisterFile` (one Sky130
+        latch per bit and a clock gate per neuron); the datapath has the full period with each.
 
     Members
     -------
