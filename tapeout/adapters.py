@@ -94,6 +94,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("seed", int, 1, "seed of the random part of the test vectors (and of the weights of "
           "a block drawn from a seed, the reservoir)"),
     Param("steps", int, None, "timesteps the generated test runs (default: per block)"),
+    Param("placement_density", int, None, "PL_TARGET_DENSITY_PCT for src/config.json and the "
+          "tile choice, in percent (default: 60, TinyTapeout's, or, where that saves tiles, the "
+          "utilisation plus 5 points up to 85; see docs/density.md)", metavar="PCT"),
 )
 
 _CATALOGUE: dict[str, TapeoutAdapter] | None = None
