@@ -80,6 +80,10 @@ class Datapath(wiring.Component):
     """
 
     MODEL: type[NeuronConfig] = NeuronConfig
+    #: Output fields that always equal the next state's field of the same name. A population
+    #: whose storage keeps the word written last (the ring) reads them from there instead of
+    #: registering them.
+    OUTPUTS_FROM_STATE: tuple[str, ...] = ()
 
     def __init__(self, config: NeuronConfig) -> None:
         if not isinstance(config, self.MODEL):
@@ -174,6 +178,7 @@ class Population(wiring.Component):
 
         # State storage: a register for one neuron; for more, a register file, a ring or latches,
         # whose contents have no reset of their own, so a clearing sweep writes the reset state.
+        tail = None  # a view of the word written last, where the storage offers one
         if n == 1:
             read = Signal(layout, init=c.reset_state())
             clearing = Const(0)
@@ -183,6 +188,7 @@ class Population(wiring.Component):
             m.submodules.state = ring = RingRegisterFile(shape=layout, depth=n)
             clearing = Signal(init=1)
             read = ring.read_data
+            tail = ring.last_data
             # Continuous expressions: nothing procedural feeds the ring (see RingRegisterFile).
             m.d.comb += [ring.write_en.eq(clearing | accept),
                          ring.write_data.eq(Mux(accept, next_state.as_value(), reset_word))]
@@ -237,12 +243,24 @@ class Population(wiring.Component):
                 m.d.sync += index.eq(Mux(last, 0, index + 1))
                 with m.If(last):
                     m.d.sync += clearing.eq(0)
+        # The output: ``index`` and ``last`` follow from the index register (one step behind
+        # it after every update), the model's outputs are registered, except those the datapath
+        # declares equal to a state field when the ring's tail already holds that state.
         payload = self.output.payload
+        m.d.comb += [payload.index.eq(Mux(index == 0, n - 1, index - 1)),
+                     payload.last.eq(index == 0)]
+        from_state = set(getattr(self.datapath_class, "OUTPUTS_FROM_STATE", ())) \
+            if tail is not None else set()
+        registered = []
+        for f in c.output_fields():
+            if f.name in from_state:
+                m.d.comb += getattr(payload, f.name).eq(getattr(tail, f.name))
+            else:
+                held = Signal(shape_of(f), name=f"out_{f.name}")
+                m.d.comb += getattr(payload, f.name).eq(held)
+                registered.append(held.eq(getattr(dp, f"out_{f.name}")))
         with m.If(accept):
-            m.d.sync += [index.eq(Mux(last, 0, index + 1)), out_valid.eq(1),
-                         payload.index.eq(index), payload.last.eq(last)]
-            for f in c.output_fields():
-                m.d.sync += getattr(payload, f.name).eq(getattr(dp, f"out_{f.name}"))
+            m.d.sync += [index.eq(Mux(last, 0, index + 1)), out_valid.eq(1)] + registered
         with m.Elif(self.output.ready):
             m.d.sync += out_valid.eq(0)
         return m

@@ -72,6 +72,10 @@ class RingRegisterFile(wiring.Component):
     -------
     read_data : Out(shape)
         The addressed word (a register: full-period reads).
+    last_data : Out(shape)
+        The word written last, from the clock edge of its write on: the posted data in the cycle
+        after the write, then the ring's tail (a multiplexer, no register of its own; paths from
+        the tail have half a period).
     write_data : In(shape)
         Data for the addressed word.
     write_en : In(1)
@@ -90,6 +94,7 @@ class RingRegisterFile(wiring.Component):
         Shape.cast(shape)
         super().__init__({
             "read_data": Out(shape),
+            "last_data": Out(shape),
             "write_data": In(shape),
             "write_en": In(1),
         })
@@ -131,7 +136,8 @@ class RingRegisterFile(wiring.Component):
             m.d.ring += here.eq(after)
         m.d.ring += ring[-1].eq(pending_data)
 
-        m.d.comb += Value.cast(self.read_data).eq(head)
+        m.d.comb += [Value.cast(self.read_data).eq(head),
+                     Value.cast(self.last_data).eq(Mux(pending, pending_data, ring[-1]))]
         return m
 
 

@@ -31,7 +31,7 @@ from neurotile.catalogue import scan
 from neurotile.errors import UsageError
 
 __all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS",
-           "TAPEOUT_STORAGE"]
+           "TAPEOUT_STORAGE", "POPULATION_TAPEOUT_STORAGE"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,13 @@ class TapeoutAdapter:
 #: timing sanity check does not pass at TinyTapeout's 50 MHz), and only the cell pattern
 #: TinyTapeout designs already tape out with.
 TAPEOUT_STORAGE = "latch"
+
+#: Storage of a neuron population's state unless ``--storage`` says otherwise: the clock-gated
+#: flip-flop ring. A population visits its neurons in order, so the ring needs no address
+#: decoder and no read multiplexer: measured (docs/latches.md, docs/density.md) it is the
+#: smallest neuron storage at every size, it gives the datapath the full period, and it is the
+#: only one that takes 48 LIF neurons (64 without the refractory counter) into one 1x1 tile.
+POPULATION_TAPEOUT_STORAGE = "ring"
 
 #: Options every block's ``tapeout`` takes besides its own parameters.
 COMMON_PARAMS: tuple[Param, ...] = (

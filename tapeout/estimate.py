@@ -134,7 +134,7 @@ def choose_tile(area: float, density_pct: int | None = None) -> TileChoice:
         for tile in tiles:
             if area <= tile.core_area * density_pct / 100:
                 return TileChoice(tile.name, area / tile.core_area, density_pct, True)
-        limit = density_pct
+        limit, how = density_pct, f"{density_pct}% density"
     else:
         for tile in tiles:
             util = area / tile.core_area
@@ -144,9 +144,11 @@ def choose_tile(area: float, density_pct: int | None = None) -> TileChoice:
             if raised <= DENSITY_CAP_PCT:
                 return TileChoice(tile.name, util, raised)
         limit = DENSITY_CAP_PCT - DENSITY_MARGIN_PCT
+        how = (f"{limit}% utilisation ({DENSITY_CAP_PCT}% density less {DENSITY_MARGIN_PCT} "
+               "points of margin)")
     biggest = tiles[-1]
     capacity = biggest.core_area * limit / 100
     raise UsageError(
         f"the design does not fit any tile: {area:,.0f} um^2 of cells, but the largest tile "
-        f"({biggest.name}) holds {capacity:,.0f} um^2 at {limit}% "
+        f"({biggest.name}) holds {capacity:,.0f} um^2 at {how} "
         f"({area / capacity - 1:.0%} over); choose smaller parameters")
