@@ -105,7 +105,11 @@ class Population(wiring.Component):
     * ``current`` (in): one input per neuron, in index order.
     * ``output`` (out): one result per accepted input, one cycle later, laid out by
       :func:`output_layout`: the model's outputs, the neuron ``index`` and ``last``. The output
-      is registered; ``current.ready`` is high when the output register is empty or being read.
+      comes from registers and holds until the next accepted input (``index`` and ``last`` are
+      derived from the index register, outputs a datapath declares in ``OUTPUTS_FROM_STATE``
+      come from a ring's word written last, the others have registers of their own); the
+      payload is meaningful while ``valid`` is high. ``current.ready`` is high when the output
+      is empty or being read.
 
     Reset: ``rst`` empties the output register, returns the index to 0 and, for populations of
     more than one neuron, starts a clearing sweep that writes the model's reset state to every
