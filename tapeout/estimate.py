@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from neurotile.errors import UsageError
 
-__all__ = ["AreaEstimate", "DENSITY_PCT", "synth_estimator", "choose_tile"]
+__all__ = ["AreaEstimate", "DENSITY_PCT", "DENSITY_CAP_PCT", "DENSITY_MARGIN_PCT", "TileChoice",
+           "synth_estimator", "choose_tile", "check_density_pct"]
 
-#: Placement density the tile choice assumes (TinyTapeout's PL_TARGET_DENSITY_PCT).
+#: TinyTapeout's default placement density (``PL_TARGET_DENSITY_PCT`` of its template).
 DENSITY_PCT = 60
+#: The highest placement density the automatic choice declares: about what TinyTapeout projects
+#: report to route; above it only an explicit ``--placement-density`` goes.
+DENSITY_CAP_PCT = 85
+#: Percentage points the automatic choice declares above the synthesised utilisation, for what
+#: the hardening flow adds to the synthesised cells: tap cells (about 3% of a 1x1 core), clock
+#: tree, repair and hold buffers.
+DENSITY_MARGIN_PCT = 5
 
 
 @dataclass(frozen=True)
@@ -72,16 +81,74 @@ def synth_estimator(work_dir: str | Path) -> Callable[[str, str], AreaEstimate]:
     return estimate
 
 
-def choose_tile(area: float) -> tuple[str, float]:
-    from neurotile.flows.tiles import TILES, smallest_tile
+@dataclass(frozen=True)
+class TileChoice:
+    """The tile of a project and the placement density it declares.
 
-    density = DENSITY_PCT / 100
-    tile = smallest_tile(area, density)
-    if tile is None:
-        biggest = max(TILES, key=lambda t: t.core_area)
-        capacity = biggest.core_area * density
-        raise UsageError(
-            f"the design does not fit any tile: {area:,.0f} um^2 of cells, but the largest tile "
-            f"({biggest.name}) holds {capacity:,.0f} um^2 at {DENSITY_PCT}% density "
-            f"({area / capacity - 1:.0%} over); choose smaller parameters")
-    return tile.name, area / tile.core_area
+    Members
+    -------
+    tile : str
+        ``info.yaml`` spelling.
+    utilisation : float
+        Cell area over the tile's core area.
+    density_pct : int
+        ``PL_TARGET_DENSITY_PCT`` for ``src/config.json``.
+    declared : bool
+        The density was given (``--placement-density``) rather than chosen.
+    """
+
+    tile: str
+    utilisation: float
+    density_pct: int
+    declared: bool = False
+
+
+def check_density_pct(density_pct: int) -> int:
+    """``density_pct`` if it is a whole percentage from 1 to 100; ``UsageError`` otherwise."""
+    if isinstance(density_pct, bool) or not isinstance(density_pct, int) \
+            or not 1 <= density_pct <= 100:
+        raise UsageError(f"--placement-density must be a whole percentage from 1 to 100, "
+                         f"not {density_pct!r}")
+    return density_pct
+
+
+def choose_tile(area: float, density_pct: int | None = None) -> TileChoice:
+    """The smallest tile for ``area`` um^2 of cells and the density the project declares.
+
+    With ``density_pct`` given, the smallest tile whose core holds the area at that density.
+    Without it, the smallest tile that holds the area either at TinyTapeout's default
+    (:data:`DENSITY_PCT`, declared as is) or at a raised density: the utilisation plus
+    :data:`DENSITY_MARGIN_PCT` points, rounded up, at most :data:`DENSITY_CAP_PCT`. A smaller
+    tile at a raised density is preferred to a larger one at the default.
+
+    Raises
+    ------
+    UsageError
+        For a density out of range, or an area no tile holds.
+    """
+    from neurotile.flows.tiles import TILES
+
+    tiles = sorted(TILES, key=lambda t: t.core_area)
+    if density_pct is not None:
+        density_pct = check_density_pct(density_pct)
+        for tile in tiles:
+            if area <= tile.core_area * density_pct / 100:
+                return TileChoice(tile.name, area / tile.core_area, density_pct, True)
+        limit, how = density_pct, f"{density_pct}% density"
+    else:
+        for tile in tiles:
+            util = area / tile.core_area
+            if util <= DENSITY_PCT / 100:
+                return TileChoice(tile.name, util, DENSITY_PCT)
+            raised = math.ceil(round(util * 100 + DENSITY_MARGIN_PCT, 6))
+            if raised <= DENSITY_CAP_PCT:
+                return TileChoice(tile.name, util, raised)
+        limit = DENSITY_CAP_PCT - DENSITY_MARGIN_PCT
+        how = (f"{limit}% utilisation ({DENSITY_CAP_PCT}% density less {DENSITY_MARGIN_PCT} "
+               "points of margin)")
+    biggest = tiles[-1]
+    capacity = biggest.core_area * limit / 100
+    raise UsageError(
+        f"the design does not fit any tile: {area:,.0f} um^2 of cells, but the largest tile "
+        f"({biggest.name}) holds {capacity:,.0f} um^2 at {how} "
+        f"({area / capacity - 1:.0%} over); choose smaller parameters")

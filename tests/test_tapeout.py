@@ -117,12 +117,24 @@ def test_info_yaml_fields(lif_project):
     assert project["tiles"] == lif_project.tile == "1x1"  # 9,000 um^2 at 60% of 16,493
 
 
-@pytest.mark.parametrize("area, tile", [(9_000.0, "1x1"), (12_000.0, "1x2"), (30_000.0, "2x2")])
-def test_tile_follows_area_estimate(area, tile):
-    project = generate(get_adapter("lif"), {}, estimator=fake_estimator(area))
-    assert project.tile == tile
+@pytest.mark.parametrize("area, density, tile, declared", [
+    (9_000.0, None, "1x1", 60),      # 55% of a 1x1 core: TinyTapeout's default density
+    (12_000.0, None, "1x1", 78),     # 72.8%: one tile at a raised density, not two at 60%
+    (12_000.0, 60, "1x2", 60),       # the density given: the tile follows it
+    (12_000.0, 75, "1x1", 75),
+    (15_000.0, None, "1x2", 60),     # 90.9% of a 1x1 core: past the automatic cap
+    (30_000.0, None, "2x2", 60)])
+def test_tile_follows_area_estimate(area, density, tile, declared):
+    params = {} if density is None else {"placement_density": density}
+    project = generate(get_adapter("lif"), params, estimator=fake_estimator(area))
+    assert project.tile == tile and project.density_pct == declared
     assert f'tiles: "{tile}"' in project.files["info.yaml"]
     assert f"tile {tile}" in project.report()
+    assert f"(target density {declared}%)" in project.report()
+    assert json.loads(project.files["src/config.json"])["PL_TARGET_DENSITY_PCT"] == declared
+    assert json.loads(project.files["neurotile.json"])["area"]["density_pct"] == declared
+    note = "declares `PL_TARGET_DENSITY_PCT`"
+    assert (note in project.files["README.md"]) == (declared > 60)
 
 
 def test_design_that_fits_no_tile():
@@ -130,7 +142,18 @@ def test_design_that_fits_no_tile():
                                          r"cells, but the largest tile \(8x4\) holds 416,668 "
                                          r"um\^2 at 60% density \(20% over\); choose smaller "
                                          r"parameters$"):
-        generate(get_adapter("lif"), {}, estimator=fake_estimator(500_000.0))
+        generate(get_adapter("lif"), {"placement_density": 60},
+                 estimator=fake_estimator(500_000.0))
+    with pytest.raises(UsageError, match=r"^the design does not fit any tile: 600,000 um\^2 of "
+                                         r"cells, but the largest tile \(8x4\) holds 555,557 "
+                                         r"um\^2 at 80% utilisation \(85% density less 5 points "
+                                         r"of margin\) \(8% over\); choose smaller parameters$"):
+        generate(get_adapter("lif"), {}, estimator=fake_estimator(600_000.0))
+    for bad in (0, 101):
+        with pytest.raises(UsageError, match=rf"^--placement-density must be a whole percentage "
+                                             rf"from 1 to 100, not {bad}$"):
+            generate(get_adapter("lif"), {"placement_density": bad},
+                     estimator=fake_estimator(9_000.0))
 
 
 def test_regeneration_is_byte_identical():
