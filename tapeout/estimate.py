@@ -12,14 +12,17 @@ from pathlib import Path
 
 from neurotile.errors import UsageError
 
-__all__ = ["AreaEstimate", "DENSITY_PCT", "DENSITY_CAP_PCT", "DENSITY_MARGIN_PCT", "TileChoice",
-           "synth_estimator", "choose_tile", "check_density_pct"]
+__all__ = ["AreaEstimate", "DENSITY_PCT", "DENSITY_CAP_PCT", "DENSITY_MARGIN_PCT",
+           "DENSITY_HINT_PCT", "TileChoice", "synth_estimator", "choose_tile", "denser_tile",
+           "check_density_pct"]
 
 #: TinyTapeout's default placement density (``PL_TARGET_DENSITY_PCT`` of its template).
 DENSITY_PCT = 60
-#: The highest placement density the automatic choice declares: about what TinyTapeout projects
-#: report to route; above it only an explicit ``--placement-density`` goes.
-DENSITY_CAP_PCT = 85
+#: The highest placement density the automatic choice declares: what TinyTapeout projects are
+#: reported to place and route with; above it only an explicit ``--placement-density`` goes.
+DENSITY_CAP_PCT = 80
+#: The highest density :func:`denser_tile` suggests giving explicitly.
+DENSITY_HINT_PCT = 90
 #: Percentage points the automatic choice declares above the synthesised utilisation, for what
 #: the hardening flow adds to the synthesised cells: tap cells (about 3% of a 1x1 core), clock
 #: tree, repair and hold buffers.
@@ -152,3 +155,23 @@ def choose_tile(area: float, density_pct: int | None = None) -> TileChoice:
         f"the design does not fit any tile: {area:,.0f} um^2 of cells, but the largest tile "
         f"({biggest.name}) holds {capacity:,.0f} um^2 at {how} "
         f"({area / capacity - 1:.0%} over); choose smaller parameters")
+
+
+def denser_tile(area: float, choice: TileChoice) -> TileChoice | None:
+    """A smaller tile than the automatic ``choice`` that would hold ``area`` um^2 at a density
+    above :data:`DENSITY_CAP_PCT` (the utilisation plus :data:`DENSITY_MARGIN_PCT` points, at
+    most :data:`DENSITY_HINT_PCT`), for the user to ask for explicitly; ``None`` when there is
+    none or the density was given."""
+    from neurotile.flows.tiles import TILES
+
+    if choice.declared:
+        return None
+    current = next(t for t in TILES if t.name == choice.tile).core_area
+    for tile in sorted(TILES, key=lambda t: t.core_area):
+        if tile.core_area >= current:
+            return None
+        util = area / tile.core_area
+        pct = math.ceil(round(util * 100 + DENSITY_MARGIN_PCT, 6))
+        if pct <= DENSITY_HINT_PCT:
+            return TileChoice(tile.name, util, pct, True)
+    return None

@@ -41,8 +41,9 @@ from neurotile.errors import UsageError
 from neurotile.flows.timing import DEFAULT_CLOCK_HZ, TimingCheck, check_timing, timing_message
 from neurotile.rtl.export import to_verilog
 from neurotile.tapeout.adapters import COMMON_PARAMS, TapeoutAdapter
-from neurotile.tapeout.estimate import (DENSITY_MARGIN_PCT, DENSITY_PCT, AreaEstimate, TileChoice,
-                                        choose_tile, synth_estimator)
+from neurotile.tapeout.estimate import (DENSITY_CAP_PCT, DENSITY_MARGIN_PCT, DENSITY_PCT,
+                                        AreaEstimate, TileChoice, choose_tile, denser_tile,
+                                        synth_estimator)
 from neurotile.tapeout.host import BUSY_PIN, UIO_OUTPUTS, WRITE_STROBE_PIN, RegisterMap
 from neurotile.tapeout.testrun import gate_level_make_args, run_make
 from neurotile.tapeout.texts import (
@@ -69,14 +70,26 @@ class Project:
     regmap: RegisterMap
     timing: TimingCheck | None = None
     density_pct: int = DENSITY_PCT
+    denser: TileChoice | None = None
 
     def report(self) -> str:
-        """One line naming the area and the tile (and one with the timing sanity check)."""
+        """One line naming the area and the tile (and one with the timing sanity check, one
+        with a smaller tile the project could take at a density given explicitly)."""
         e = self.estimate
         line = (f"area: {e.area:,.0f} um^2 in {e.cells} cells ({e.flip_flops} flip-flops); "
                 f"tile {self.tile} at {self.utilisation:.0%} utilisation "
-                f"(target density {self.density_pct}%)")
-        return line if self.timing is None else line + "\n" + timing_message(self.timing)
+                f"(target density {self.density_pct}%")
+        if self.density_pct > DENSITY_CAP_PCT:
+            line += f", above the {DENSITY_CAP_PCT}% TinyTapeout projects are reported to route"
+        line += ")"
+        if self.timing is not None:
+            line += "\n" + timing_message(self.timing)
+        if self.denser is not None:
+            d = self.denser
+            line += (f"\nnote: a {d.tile} tile holds it at {d.utilisation:.0%} utilisation with "
+                     f"--placement-density {d.density_pct}, above the {DENSITY_CAP_PCT}% "
+                     "TinyTapeout projects are reported to route (its GDS workflow decides)")
+        return line
 
 
 def density_note(choice: TileChoice) -> str:
@@ -210,4 +223,5 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
                      + submit_md(top, tile),
         ".gitignore": render("gitignore"),
     } | workflows(top)
-    return Project(top, files, estimate, tile, util, regmap, timing, density_pct)
+    return Project(top, files, estimate, tile, util, regmap, timing, density_pct,
+                   denser_tile(estimate.area, choice))

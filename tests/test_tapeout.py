@@ -122,7 +122,9 @@ def test_info_yaml_fields(lif_project):
     (12_000.0, None, "1x1", 78),     # 72.8%: one tile at a raised density, not two at 60%
     (12_000.0, 60, "1x2", 60),       # the density given: the tile follows it
     (12_000.0, 75, "1x1", 75),
-    (15_000.0, None, "1x2", 60),     # 90.9% of a 1x1 core: past the automatic cap
+    (12_650.0, None, "1x2", 60),     # 76.7%: 1x1 would need 82%, past the automatic cap
+    (12_650.0, 82, "1x1", 82),       # ... which can be given
+    (15_000.0, None, "1x2", 60),     # 90.9% of a 1x1 core
     (30_000.0, None, "2x2", 60)])
 def test_tile_follows_area_estimate(area, density, tile, declared):
     params = {} if density is None else {"placement_density": density}
@@ -130,11 +132,15 @@ def test_tile_follows_area_estimate(area, density, tile, declared):
     assert project.tile == tile and project.density_pct == declared
     assert f'tiles: "{tile}"' in project.files["info.yaml"]
     assert f"tile {tile}" in project.report()
-    assert f"(target density {declared}%)" in project.report()
+    assert f"(target density {declared}%" in project.report()
     assert json.loads(project.files["src/config.json"])["PL_TARGET_DENSITY_PCT"] == declared
     assert json.loads(project.files["neurotile.json"])["area"]["density_pct"] == declared
     note = "declares `PL_TARGET_DENSITY_PCT`"
     assert (note in project.files["README.md"]) == (declared > 60)
+    above = "above the 80% TinyTapeout projects are reported to route"
+    assert (f"(target density {declared}%, {above})" in project.report()) == (declared > 80)
+    hint = f"note: a 1x1 tile holds it at 77% utilisation with --placement-density 82, {above}"
+    assert (hint in project.report()) == (area == 12_650.0 and density is None)
 
 
 def test_design_that_fits_no_tile():
@@ -145,9 +151,9 @@ def test_design_that_fits_no_tile():
         generate(get_adapter("lif"), {"placement_density": 60},
                  estimator=fake_estimator(500_000.0))
     with pytest.raises(UsageError, match=r"^the design does not fit any tile: 600,000 um\^2 of "
-                                         r"cells, but the largest tile \(8x4\) holds 555,557 "
-                                         r"um\^2 at 80% utilisation \(85% density less 5 points "
-                                         r"of margin\) \(8% over\); choose smaller parameters$"):
+                                         r"cells, but the largest tile \(8x4\) holds 520,835 "
+                                         r"um\^2 at 75% utilisation \(80% density less 5 points "
+                                         r"of margin\) \(15% over\); choose smaller parameters$"):
         generate(get_adapter("lif"), {}, estimator=fake_estimator(600_000.0))
     for bad in (0, 101):
         with pytest.raises(UsageError, match=rf"^--placement-density must be a whole percentage "
