@@ -12,7 +12,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.synapses import CSRMatrix, SparseParams
-from neurotile.rtl.regfile import LatchRegisterFile
+from neurotile.rtl.synapse_memory import LatchFile, SynapseMemory
 
 __all__ = [
     "STORAGES",
@@ -184,15 +184,16 @@ class SparseMatmul(wiring.Component):
         ptr_init: list[int] = [] if w is None else [int(v) for v in w.row_ptr]
         syn_init: list[dict[str, int]] = [] if w is None else [
             {"weight": int(v), "col": int(c)} for v, c in zip(w.weight, w.col)]
-        m.submodules.row_ptr = ptr_mem = memory.Memory(
-            shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
         latches = self.storage == "latch"
+        if w is not None or not latches:
+            m.submodules.row_ptr = ptr_mem = memory.Memory(
+                shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
         acc_rd, acc_wr = [], []
         for i in range(p.banks):
             name = f"acc{i}" if p.banks > 1 else "acc"
             if latches:
-                m.submodules[name] = acc_mem = LatchRegisterFile(shape=signed(p.acc_width),
-                                                                 depth=max(2, p.outputs))
+                m.submodules[name] = acc_mem = LatchFile(shape=signed(p.acc_width),
+                                                         depth=max(2, p.outputs))
                 acc_rd.append(_LatchReadPort(acc_mem))
                 acc_wr.append(_LatchWritePort(acc_mem))
                 continue
@@ -202,20 +203,24 @@ class SparseMatmul(wiring.Component):
             acc_wr.append(acc_mem.write_port())
 
         if w is None and latches:
-            ptr_wr = ptr_mem.write_port()
-            start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-            end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-            m.submodules.synapses = syn_mem = LatchRegisterFile(shape=synapse_layout(p),
-                                                                depth=max(2, p.depth))
+            # Row pointers in latches, read in stage F at the event's address registered at
+            # acceptance: a pointer written in the cycle of the acceptance is there by then,
+            # as with the transparent read ports of the flip-flop memory.
+            m.submodules.row_ptr = ptr_mem = LatchFile(shape=unsigned(p.ptr_width),
+                                                       depth=p.inputs + 1, reads=2)
+            ptr_wr = _LatchWritePort(ptr_mem)
+            start_rd = _PointerReadPort(ptr_mem.read_data, p.addr_width)
+            end_rd = _PointerReadPort(ptr_mem.read2_data, p.addr_width)
+            f_addr = Signal(unsigned(p.addr_width))
+            with m.If(start_rd.en):
+                m.d.sync += f_addr.eq(start_rd.addr)
+            m.d.comb += [ptr_mem.read_addr.eq(f_addr), ptr_mem.read2_addr.eq(f_addr + 1)]
+            # Several synapses to a latch word (one clock gate per word); the read port is
+            # registered and transparent for a write to the entry being read.
+            m.submodules.synapses = syn_mem = SynapseMemory(shape=synapse_layout(p),
+                                                            depth=max(2, p.depth))
             syn_wr = _LatchWritePort(syn_mem)
-            syn_rd = _LatchReadPort(syn_mem)
-            # The synchronous, write-transparent read port: a register after the latches' read
-            # multiplexer; a write to the address being read passes its data straight in.
-            syn_data = Signal(synapse_layout(p))
-            with m.If(syn_rd.en):
-                m.d.sync += syn_data.eq(Mux(syn_wr.en & (syn_wr.addr == syn_rd.addr),
-                                            syn_wr.data, syn_mem.read_data))
-            syn_rd.data = syn_data
+            syn_rd = _SynapseReadPort(syn_mem)
         elif w is None:
             m.submodules.synapses = syn_mem = memory.Memory(
                 shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
@@ -372,16 +377,29 @@ class SparseMatmul(wiring.Component):
 # -- latch memories behind memory-port-like names ----------------------------------------------
 
 class _LatchWritePort:
-    """``en``/``addr``/``data`` of a :class:`LatchRegisterFile`'s write side."""
+    """``en``/``addr``/``data`` of a latch memory's write side."""
 
-    def __init__(self, mem: LatchRegisterFile) -> None:
+    def __init__(self, mem: LatchFile | SynapseMemory) -> None:
         self.en, self.addr, self.data = mem.write_en, mem.write_addr, mem.write_data
 
 
 class _LatchReadPort:
-    """``addr``/``data`` of a :class:`LatchRegisterFile`'s (combinational) read side, with an
-    ``en`` the owner may use to build a registered port."""
+    """``addr``/``data`` of a :class:`LatchFile`'s (combinational) read side."""
 
-    def __init__(self, mem: LatchRegisterFile) -> None:
+    def __init__(self, mem: LatchFile) -> None:
         self.addr, self.data = mem.read_addr, mem.read_data
-        self.en = Signal()
+
+
+class _PointerReadPort:
+    """A row-pointer read port: ``addr`` and ``en`` as the owner sets them, ``data`` a latch
+    file's read data (the owner registers the address)."""
+
+    def __init__(self, data, addr_width: int) -> None:
+        self.addr, self.en, self.data = Signal(addr_width + 1), Signal(), data
+
+
+class _SynapseReadPort:
+    """``addr``/``en``/``data`` of a :class:`SynapseMemory`'s registered read port."""
+
+    def __init__(self, mem: SynapseMemory) -> None:
+        self.addr, self.en, self.data = mem.read_addr, mem.read_en, mem.read_data
