@@ -30,7 +30,7 @@ from amaranth.lib.wiring import In, Out
 
 from neurotile.rtl.cells import CLOCK_GATE, LATCH, instantiates_cells
 
-__all__ = ["LatchFile", "SynapseMemory"]
+__all__ = ["LatchFile", "SynapseMemory", "WeightRows", "onehot_mux"]
 
 
 def _check(name: str, value: object, lo: int, hi: int) -> None:
@@ -184,7 +184,7 @@ class SynapseMemory(wiring.Component):
         entries = [word[j * width:(j + 1) * width] for j in range(slots)]
 
         # The word a write leaves: the addressed entry replaced, the others as they are.
-        new = Value.cast(self.write_data)
+        new = Value.cast(self.write_data).as_unsigned()
         merged = Signal(width * slots, name="merged")
         wslot, rslot = self.write_addr[:shift], self.read_addr[:shift]
         m.d.comb += merged.eq(Cat(*(Mux(wslot == j, new, e) for j, e in enumerate(entries))))
@@ -197,4 +197,73 @@ class SynapseMemory(wiring.Component):
 
         _words(m, platform, words, merged,
                [self.write_en & (write_word == i) for i in range(self.words)])
+        return m
+
+
+class WeightRows(wiring.Component):
+    """A ``rows`` x ``cols`` matrix of weights in latches, read a whole row at a time.
+
+    Every weight has its place (zeros included), ``slots`` weights to a latch word behind one
+    clock gate. ``row_data`` shows row ``row_addr`` combinationally (weight ``c`` in bits
+    ``c * width`` up). A write (``write_en``, ``write_row``, ``write_col``, ``write_data``: one
+    weight per cycle) reads its word through the row multiplexer, replaces the weight and writes
+    the word back, so ``row_data`` shows the row being written during a write; a write in cycle
+    k is seen from cycle k+1 on. Without :data:`~neurotile.rtl.cells.CELLS` (Amaranth's
+    simulator) the words are flip-flops with the same values at every rising edge.
+
+    Parameters
+    ----------
+    shape : shape-like
+        Shape of one weight.
+    rows, cols : int
+        The matrix, 1 to 4096 each.
+    slots : int
+        Weights per latch word, a power of two from 1 to 16.
+    """
+
+    def __init__(self, *, shape, rows: int, cols: int, slots: int = 4) -> None:
+        _check("rows", rows, 1, 4096)
+        _check("cols", cols, 1, 4096)
+        _check("slots", slots, 1, 16)
+        if slots & (slots - 1):
+            raise ValueError(f"slots must be a power of two, not {slots}")
+        slots = min(slots, 1 << (cols - 1).bit_length())
+        self.shape, self.rows, self.cols, self.slots = shape, rows, cols, slots
+        self.width = Shape.cast(shape).width
+        super().__init__({
+            "row_addr": In(range(max(2, rows))),
+            "row_data": Out(self.width * cols),
+            "write_row": In(range(max(2, rows))),
+            "write_col": In(range(max(2, cols))),
+            "write_data": In(shape),
+            "write_en": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        width, slots = self.width, self.slots
+        shift = (slots - 1).bit_length()
+        per_row = -(-self.cols // slots)
+        bits = width * slots
+        words = [[Signal(bits, name=f"word{r}_{j}", reset_less=True) for j in range(per_row)]
+                 for r in range(self.rows)]
+        sel = Signal(range(max(2, self.rows)), name="sel_row")
+        row = Signal(bits * per_row, name="row_out")
+        m.d.comb += [
+            sel.eq(Mux(self.write_en, self.write_row, self.row_addr)),
+            row.eq(onehot_mux([Cat(*ws) for ws in words], sel)),
+            self.row_data.eq(row[:width * self.cols]),
+        ]
+        # The word a write leaves: its weight replaced, the others as they are.
+        wword = self.write_col[shift:]
+        old = onehot_mux([row[j * bits:(j + 1) * bits] for j in range(per_row)], wword) \
+            if per_row > 1 else row
+        new = Value.cast(self.write_data).as_unsigned()  # (a signed weight would widen Cat)
+        wslot = self.write_col[:shift]
+        merged = Signal(bits, name="merged")
+        m.d.comb += merged.eq(Cat(*(Mux(wslot == s, new, old[s * width:(s + 1) * width])
+                                    for s in range(slots))))
+        _words(m, platform, [w for ws in words for w in ws], merged,
+               [self.write_en & (self.write_row == r) & (wword == j)
+                for r in range(self.rows) for j in range(per_row)])
         return m
