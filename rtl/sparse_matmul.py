@@ -12,12 +12,13 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.synapses import CSRMatrix, SparseParams
-from neurotile.rtl.synapse_memory import LatchFile, SynapseMemory, WeightRows, onehot_mux
+from neurotile.rtl.synapse_memory import LatchFile, SynapseMemory, WeightRows
 
 __all__ = [
     "LAYOUTS",
     "STORAGES",
     "SparseMatmul",
+    "check_layout",
     "event_layout",
     "result_layout",
     "synapse_layout",
@@ -69,6 +70,22 @@ def write_signature(addr_width: int, shape: object) -> wiring.Signature:
         "addr": Out(unsigned(addr_width)),
         "data": Out(shape),
     })
+
+
+def check_layout(layout: object, storage: str, p: SparseParams,
+                 weights: CSRMatrix | None = None) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``layout`` suits a tile with ``storage``,
+    parameters ``p`` and (constant) ``weights``."""
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a string, not {layout!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'csr' or 'dense', not {layout!r}")
+    if layout == "dense":
+        if storage != "latch" or weights is not None:
+            raise ValueError("layout 'dense' needs storage='latch' and programmable weights")
+        if p.depth < p.inputs * p.outputs:
+            raise ValueError(f"layout 'dense' needs depth of at least inputs x outputs "
+                             f"({p.inputs * p.outputs}), not {p.depth}")
 
 
 class SparseMatmul(wiring.Component):
@@ -130,12 +147,20 @@ class SparseMatmul(wiring.Component):
         Constant weights (``inputs x outputs``, at most ``depth`` non-zero): the memories
         become ROMs initialised with them and ``ptr_write`` and ``syn_write`` do not exist.
     storage : "memory" | "latch"
-        What the synapse memory and the accumulators are built from: flip-flops
-        (``amaranth.lib.memory``, the default) or Sky130 latches with a clock gate per word
-        (:class:`~neurotile.rtl.regfile.LatchRegisterFile`; the synapse memory's registered,
-        write-transparent read port is then a register after the latches' read multiplexer, with
-        a bypass for a write to the address being read). The same behaviour at the ports, cycle
-        for cycle. Constant weights are ROMs either way; the row pointers stay in flip-flops.
+        What the memories are built from: flip-flops (``amaranth.lib.memory``, the default) or
+        Sky130 latches behind integrated clock gates (:mod:`neurotile.rtl.synapse_memory`: four
+        synapses to a latch word, written read-modify-write; row pointers and accumulators a
+        word each; one-hot read multiplexers; the synapse memory's registered, write-transparent
+        read port is a register after its read multiplexer). The same behaviour at the ports,
+        cycle for cycle, for programming between timesteps (a synapse read in the cycle of a
+        write to another synapse is undefined on latches). Constant weights are ROMs either way.
+    layout : "csr" | "dense"
+        How the weights are stored: CSR by input row (the default), or ``dense``, every weight
+        of the matrix in its place with no column index and no row pointer, for latch tiles
+        whose ``depth`` is at least ``inputs * outputs``. The walker reads a row whole and
+        issues its non-zero weights in column order, one per cycle, so the timing is the CSR
+        layout's. Programmed through ``weight_write`` instead of ``ptr_write`` and
+        ``syn_write``.
 
     Members
     -------
@@ -147,6 +172,9 @@ class SparseMatmul(wiring.Component):
         Writes ``row_ptr[addr] = data`` (programmable weights only).
     syn_write : In(write_signature(bits(depth - 1), synapse_layout))
         Writes synapse ``addr`` (``data.weight``, ``data.col``) (programmable weights only).
+    weight_write : In(write_signature(bits(inputs - 1) + bits(outputs - 1), signed(weight_width)))
+        Dense layout only: writes ``W[a, c] = data`` at ``addr = (a << bits(outputs - 1)) | c``
+        (:func:`~neurotile.neurons.synapses.dense_writes`).
 
     Raises
     ------
@@ -163,10 +191,6 @@ class SparseMatmul(wiring.Component):
         if storage not in STORAGES:
             raise ValueError(f"storage must be 'memory' or 'latch', not {storage!r}")
         self.storage = storage
-        if not isinstance(layout, str):
-            raise TypeError(f"layout must be a string, not {layout!r}")
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be 'csr' or 'dense', not {layout!r}")
         self.layout = layout
         self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
                                   acc_width=acc_width, depth=depth, act_width=act_width,
@@ -176,12 +200,7 @@ class SparseMatmul(wiring.Component):
                 raise TypeError(f"weights must be a CSRMatrix, not {weights!r}")
             weights.check(p)
         self.weights = weights
-        if layout == "dense":
-            if storage != "latch" or weights is not None:
-                raise ValueError("layout 'dense' needs storage='latch' and programmable weights")
-            if depth < inputs * outputs:
-                raise ValueError(f"layout 'dense' needs depth of at least inputs x outputs "
-                                 f"({inputs * outputs}), not {depth}")
+        check_layout(layout, storage, p, weights)
         members = {
             "events": In(stream.Signature(event_layout(p))),
             "results": Out(stream.Signature(result_layout(p))),

@@ -336,8 +336,9 @@ def run_layer_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str,
                          directed=bool(cfg.get("directed", True)), density=cfg.get("density"),
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"),
                          expected=False)
-    h = layer_harness(top, ports, count_actions(stim.runs))
-    actions, rows = run_actions(h, sp, stim.runs)
+    layout = cfg.get("layout", "csr")
+    h = layer_harness(top, ports, count_actions(stim.runs, sp, layout))
+    actions, rows = run_actions(h, sp, stim.runs, layout)
     t1 = time.perf_counter()
 
     def expect() -> None:

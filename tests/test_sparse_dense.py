@@ -124,3 +124,41 @@ def test_gate_level(build_root):
     assert report["passed"] and report["mismatches"] == 0, f"see {report['run_dir']}"
     planted = run_checker("icarus", config=cfg | {"plant": [30, 1]}, **run)
     assert planted["passed"] and planted["mismatches"] == 1
+
+
+LAYER = dict(inputs=5, neurons=4, weight_width=5, acc_width=8, depth=20, width=10)
+
+
+def test_layer_parameters():
+    from neurotile.rtl.spiking_layer import SpikingLayer
+
+    with pytest.raises(ValueError, match=r"^layout 'dense' needs storage='latch'"):
+        SpikingLayer(layout="dense")
+    layer = SpikingLayer(storage="latch", layout="dense")
+    assert not hasattr(layer, "ptr_write") and hasattr(layer, "weight_write")
+
+
+def test_layer_in_amaranth_simulator():
+    from neurotile.testbench.spiking_layer import run_amaranth
+
+    cfg = {"params": LAYER, "steps": 60, "seed": 6, "storage": "latch", "layout": "dense"}
+    report = run_amaranth(cfg)
+    assert report["mismatches"] == 0, report["first_mismatches"][:3]
+    assert run_amaranth(cfg | {"plant": [20, 2]})["mismatches"] == 1
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+def test_layer_on_simulators(sim, build_root):
+    from neurotile.rtl.export import port_list
+    from neurotile.rtl.spiking_layer import SpikingLayer
+    from neurotile.testbench.sparse_bulk import run_layer_bulk
+
+    dut = SpikingLayer(**LAYER, storage="latch", layout="dense")
+    design = dict(sim=sim, verilog=to_verilog(dut, name="layer_dense"), top="layer_dense",
+                  ports=port_list(dut), build_dir=build_root / "dense" / f"layer-{sim}")
+    cfg = {"params": LAYER, "steps": 200, "seed": 8, "layout": "dense"}
+    report = run_layer_bulk(cfg, **design)
+    assert report["mismatches"] == 0, report["first_mismatches"][:3]
+    assert report["steps"] >= 200
+    assert run_layer_bulk(cfg | {"plant": [40, 2]}, **design)["mismatches"] == 1
