@@ -475,11 +475,12 @@ class SparseMatmul(wiring.Component):
 
 
 def _any(terms: list) -> Value:
-    """The OR of ``terms`` (0 when there are none)."""
-    out = Const(0, 1)
-    for t in terms:
-        out = out | t
-    return out
+    """The OR of ``terms`` (0 when there are none), as a balanced tree."""
+    terms = list(terms) or [Const(0, 1)]
+    while len(terms) > 1:
+        terms = [terms[j] | terms[j + 1] if j + 1 < len(terms) else terms[j]
+                 for j in range(0, len(terms), 2)]
+    return Value.cast(terms[0])
 
 
 # -- latch memories behind memory-port-like names ----------------------------------------------

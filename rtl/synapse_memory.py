@@ -44,10 +44,11 @@ def onehot_mux(words: list, sel: Value) -> Value:
     """``words[sel]`` as an OR of each word ANDed with its decoded select (0 when ``sel`` is out
     of range)."""
     width = len(Value.cast(words[0]))
-    out = Value.cast(0)
-    for i, w in enumerate(words):
-        out = out | (Value.cast(w) & (sel == i).replicate(width))
-    return out
+    terms = [Value.cast(w) & (sel == i).replicate(width) for i, w in enumerate(words)]
+    while len(terms) > 1:  # a balanced OR: no expression nests deeper than log2(words)
+        terms = [terms[j] | terms[j + 1] if j + 1 < len(terms) else terms[j]
+                 for j in range(0, len(terms), 2)]
+    return terms[0]
 
 
 def _words(m: Module, platform, words: list[Signal], data: Value, enables: list[Value],
@@ -83,13 +84,13 @@ class LatchFile(wiring.Component):
     shape : shape-like
         Shape of one word.
     depth : int
-        Number of words, 2 to 4096.
+        Number of words, 2 to 65537.
     reads : int
         Read ports, 1 or 2: ``read_addr``/``read_data`` and ``read2_addr``/``read2_data``.
     """
 
     def __init__(self, *, shape, depth: int, reads: int = 1) -> None:
-        _check("depth", depth, 2, 4096)
+        _check("depth", depth, 2, 65537)
         _check("reads", reads, 1, 2)
         self.shape, self.depth, self.reads = shape, depth, reads
         Shape.cast(shape)
