@@ -24,7 +24,7 @@ otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placeme
 ``density.<storage>.{neurons_1x1,neurons_1x1_norefr,marginal_um2}``
     the most LIF neurons whose cell area fits a 1x1 tile, with and without the refractory
     counter, and the area of one more neuron.
-``project.lif.n<N>.r<R>.<storage>.{um2,util_1x1_pct}``
+``project.lif.n<N>.r<R>.<storage>.{um2,util_1x1_pct,density_1x1_pct}``
     the complete LIF TinyTapeout project of N neurons with an R-bit refractory counter and the
     given storage (the density goals' rows).
 ``sparse.<block>.<storage>.{um2,tile,um2_per_stored_bit,um2_per_weight_bit}``
@@ -199,6 +199,8 @@ def from_area(data: dict[str, Any]) -> dict[str, Any]:
         key = f"project.lif.n{r['neurons']}.r{r['refractory_width']}.{r['storage']}"
         out |= {f"{key}.um2": round(r["area_um2"]),
                 f"{key}.util_1x1_pct": round(100 * r["util_1x1"], 1)}
+        if "density_1x1_pct" in r:
+            out[f"{key}.density_1x1_pct"] = r["density_1x1_pct"]
     for r in data.get("sparse", []):
         key = f"sparse.{r['block']}.{r['storage']}"
         out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.tile": r["tile"] or "none",

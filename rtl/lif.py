@@ -28,7 +28,9 @@ class LIFDatapath(Datapath):
     """
 
     MODEL = LIFIntParams
-
+    #: Output fields that always equal the next state's field of the same name (the membrane
+    #: after the step); a population may read them from its stored state.
+    OUTPUTS_FROM_STATE = ("membrane",)
 
     def elaborate(self, platform):
         m = Module()

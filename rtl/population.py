@@ -80,6 +80,10 @@ class Datapath(wiring.Component):
     """
 
     MODEL: type[NeuronConfig] = NeuronConfig
+    #: Output fields that always equal the next state's field of the same name. A population
+    #: whose storage keeps the word written last (the ring) reads them from there instead of
+    #: registering them.
+    OUTPUTS_FROM_STATE: tuple[str, ...] = ()
 
     def __init__(self, config: NeuronConfig) -> None:
         if not isinstance(config, self.MODEL):
@@ -101,7 +105,11 @@ class Population(wiring.Component):
     * ``current`` (in): one input per neuron, in index order.
     * ``output`` (out): one result per accepted input, one cycle later, laid out by
       :func:`output_layout`: the model's outputs, the neuron ``index`` and ``last``. The output
-      is registered; ``current.ready`` is high when the output register is empty or being read.
+      comes from registers and holds until the next accepted input (``index`` and ``last`` are
+      derived from the index register, outputs a datapath declares in ``OUTPUTS_FROM_STATE``
+      come from a ring's word written last, the others have registers of their own); the
+      payload is meaningful while ``valid`` is high. ``current.ready`` is high when the output
+      is empty or being read.
 
     Reset: ``rst`` empties the output register, returns the index to 0 and, for populations of
     more than one neuron, starts a clearing sweep that writes the model's reset state to every
@@ -117,10 +125,9 @@ class Population(wiring.Component):
         :func:`datapath_signature`.
     storage : "memory" | "ring" | "latch"
         Where the state of two or more neurons lives: an ``amaranth.lib.memory`` register file,
-        a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit;
-        the datapath then has half a clock period), or a
-        :class:`~neurotile.rtl.regfile.LatchRegisterFile` (one Sky130 latch per bit and a clock
-        gate per neuron; full-period datapath).
+        a :class:`~neurotile.rtl.regfile.RingRegisterFile` (one clock-gated flip-flop per bit,
+        no read multiplexer), or a :class:`~neurotile.rtl.regfile.LatchRegisterFile` (one Sky130
+        latch per bit and a clock gate per neuron); the datapath has the full period with each.
 
     Members
     -------
@@ -175,6 +182,7 @@ class Population(wiring.Component):
 
         # State storage: a register for one neuron; for more, a register file, a ring or latches,
         # whose contents have no reset of their own, so a clearing sweep writes the reset state.
+        tail = None  # a view of the word written last, where the storage offers one
         if n == 1:
             read = Signal(layout, init=c.reset_state())
             clearing = Const(0)
@@ -184,6 +192,7 @@ class Population(wiring.Component):
             m.submodules.state = ring = RingRegisterFile(shape=layout, depth=n)
             clearing = Signal(init=1)
             read = ring.read_data
+            tail = ring.last_data
             # Continuous expressions: nothing procedural feeds the ring (see RingRegisterFile).
             m.d.comb += [ring.write_en.eq(clearing | accept),
                          ring.write_data.eq(Mux(accept, next_state.as_value(), reset_word))]
@@ -238,12 +247,24 @@ class Population(wiring.Component):
                 m.d.sync += index.eq(Mux(last, 0, index + 1))
                 with m.If(last):
                     m.d.sync += clearing.eq(0)
+        # The output: ``index`` and ``last`` follow from the index register (one step behind
+        # it after every update), the model's outputs are registered, except those the datapath
+        # declares equal to a state field when the ring's tail already holds that state.
         payload = self.output.payload
+        m.d.comb += [payload.index.eq(Mux(index == 0, n - 1, index - 1)),
+                     payload.last.eq(index == 0)]
+        from_state = set(getattr(self.datapath_class, "OUTPUTS_FROM_STATE", ())) \
+            if tail is not None else set()
+        registered = []
+        for f in c.output_fields():
+            if f.name in from_state:
+                m.d.comb += getattr(payload, f.name).eq(getattr(tail, f.name))
+            else:
+                held = Signal(shape_of(f), name=f"out_{f.name}")
+                m.d.comb += getattr(payload, f.name).eq(held)
+                registered.append(held.eq(getattr(dp, f"out_{f.name}")))
         with m.If(accept):
-            m.d.sync += [index.eq(Mux(last, 0, index + 1)), out_valid.eq(1),
-                         payload.index.eq(index), payload.last.eq(last)]
-            for f in c.output_fields():
-                m.d.sync += getattr(payload, f.name).eq(getattr(dp, f"out_{f.name}"))
+            m.d.sync += [index.eq(Mux(last, 0, index + 1)), out_valid.eq(1)] + registered
         with m.Elif(self.output.ready):
             m.d.sync += out_valid.eq(0)
         return m

@@ -31,7 +31,7 @@ from neurotile.catalogue import scan
 from neurotile.errors import UsageError
 
 __all__ = ["TapeoutAdapter", "BlockText", "adapters", "get_adapter", "COMMON_PARAMS",
-           "TAPEOUT_STORAGE"]
+           "TAPEOUT_STORAGE", "POPULATION_TAPEOUT_STORAGE"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,13 @@ class TapeoutAdapter:
 #: TinyTapeout designs already tape out with.
 TAPEOUT_STORAGE = "latch"
 
+#: Storage of a neuron population's state unless ``--storage`` says otherwise: the clock-gated
+#: flip-flop ring. A population visits its neurons in order, so the ring needs no address
+#: decoder and no read multiplexer: measured (docs/latches.md, docs/density.md) it is the
+#: smallest neuron storage at every size, it gives the datapath the full period, and it is the
+#: only one that takes 48 LIF neurons (64 without the refractory counter) into one 1x1 tile.
+POPULATION_TAPEOUT_STORAGE = "ring"
+
 #: Options every block's ``tapeout`` takes besides its own parameters.
 COMMON_PARAMS: tuple[Param, ...] = (
     Param("name", str, None, "project name: the top module is tt_um_<name> "
@@ -94,6 +101,9 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("seed", int, 1, "seed of the random part of the test vectors (and of the weights of "
           "a block drawn from a seed, the reservoir)"),
     Param("steps", int, None, "timesteps the generated test runs (default: per block)"),
+    Param("placement_density", int, None, "PL_TARGET_DENSITY_PCT for src/config.json and the "
+          "tile choice, in percent (default: 60, TinyTapeout's, or, where that saves tiles, the "
+          "utilisation plus 5 points up to 85; see docs/density.md)", metavar="PCT"),
 )
 
 _CATALOGUE: dict[str, TapeoutAdapter] | None = None

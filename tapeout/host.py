@@ -15,8 +15,9 @@ Pins (``PINS``):
   ``uio[4:0]``. The strobe is synchronised to ``clk`` (two flip-flops), so the host may be slow
   and asynchronous: set address and data, raise the strobe, keep everything stable for at least
   four ``clk`` cycles, lower the strobe.
-* ``uo[7:0]`` -- read data: the register at ``uio[4:0]``, registered (valid two ``clk`` cycles
-  after the address settles). Reading has no side effects.
+* ``uo[7:0]`` -- read data: the register at ``uio[4:0]``, through a multiplexer on the address
+  pins with no register of its own (it would cost eight flip-flops), so it is valid shortly after
+  the address settles; the protocol allows two ``clk`` cycles. Reading has no side effects.
 * ``uio[6]`` -- ``busy`` (output): a write is still being processed; wait for it to fall before
   the next write to a ``push`` register and before reading results.
 * ``uio[7]`` -- ``event`` (output): a block-defined flag (for neurons: the last result spiked).
@@ -331,7 +332,7 @@ class HostInterface(wiring.Component):
                         m.d.comb += read_data.eq(value[8 * i:min(8 * i + 8, r.width)])
             with m.Default():
                 m.d.comb += read_data.eq(0)
-        m.d.sync += self.uo_out.eq(read_data)
+        m.d.comb += self.uo_out.eq(read_data)
 
         # Writes: one decoded enable per writable byte. (A case statement here would be split
         # per register by the Verilog backend into cases without a default, which lint flags.)

@@ -26,7 +26,7 @@ from amaranth.hdl import Module, Signal
 
 from neurotile.neurons.spec import NeuronConfig, Param, run_model
 from neurotile.rtl.population import STORAGES, Population, datapath_for
-from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
+from neurotile.tapeout.adapters import POPULATION_TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.vectors import Script
 
@@ -108,7 +108,7 @@ def population_adapter(model: type[NeuronConfig], *, summary: str | None = None,
     def build(params: dict[str, Any]) -> Population:
         c = config_of(params)
         return Population(c, datapath=datapath_for(model.NAME),
-                          storage=params.get("storage") or TAPEOUT_STORAGE)
+                          storage=params.get("storage") or POPULATION_TAPEOUT_STORAGE)
 
     def connect(m: Module, core: Population, host: Any, params: dict[str, Any]) -> None:
         c = core.config
@@ -246,9 +246,9 @@ registers then hold its result. `uio[7]` shows the {regs.event}.
     params = tuple(model.params()) + tuple(
         Param(s.name, int, None, f"{s.name.upper()} after reset: {s.help} (default: derived)")
         for s in model.SETTINGS) + (
-        Param("storage", str, TAPEOUT_STORAGE, "state storage: latch (Sky130 latches and "
-              "integrated clock gates, the default here), memory (flip-flop register file) or "
-              "ring (clock-gated flip-flop ring, smallest, half-period datapath); see "
+        Param("storage", str, POPULATION_TAPEOUT_STORAGE, "state storage: ring (clock-gated "
+              "flip-flop ring, the default here: smallest, no read multiplexer), latch (Sky130 "
+              "latches and integrated clock gates) or memory (flip-flop register file); see "
               "docs/latches.md", choices=STORAGES),
         Param("spike_vector", bool, False, "add the SPIKES register: every neuron's latest "
               f"spike as one bit vector (up to {SPIKE_VECTOR_MAX} neurons; costs area)"),

@@ -41,7 +41,9 @@ from neurotile.errors import UsageError
 from neurotile.flows.timing import DEFAULT_CLOCK_HZ, TimingCheck, check_timing, timing_message
 from neurotile.rtl.export import to_verilog
 from neurotile.tapeout.adapters import COMMON_PARAMS, TapeoutAdapter
-from neurotile.tapeout.estimate import DENSITY_PCT, AreaEstimate, choose_tile, synth_estimator
+from neurotile.tapeout.estimate import (DENSITY_CAP_PCT, DENSITY_MARGIN_PCT, DENSITY_PCT,
+                                        AreaEstimate, TileChoice, choose_tile, denser_tile,
+                                        synth_estimator)
 from neurotile.tapeout.host import BUSY_PIN, UIO_OUTPUTS, WRITE_STROBE_PIN, RegisterMap
 from neurotile.tapeout.testrun import gate_level_make_args, run_make
 from neurotile.tapeout.texts import (
@@ -67,14 +69,42 @@ class Project:
     utilisation: float
     regmap: RegisterMap
     timing: TimingCheck | None = None
+    density_pct: int = DENSITY_PCT
+    denser: TileChoice | None = None
 
     def report(self) -> str:
-        """One line naming the area and the tile (and one with the timing sanity check)."""
+        """One line naming the area and the tile (and one with the timing sanity check, one
+        with a smaller tile the project could take at a density given explicitly)."""
         e = self.estimate
         line = (f"area: {e.area:,.0f} um^2 in {e.cells} cells ({e.flip_flops} flip-flops); "
                 f"tile {self.tile} at {self.utilisation:.0%} utilisation "
-                f"(target density {DENSITY_PCT}%)")
-        return line if self.timing is None else line + "\n" + timing_message(self.timing)
+                f"(target density {self.density_pct}%")
+        if self.density_pct > DENSITY_CAP_PCT:
+            line += f", above the {DENSITY_CAP_PCT}% TinyTapeout projects are reported to route"
+        line += ")"
+        if self.timing is not None:
+            line += "\n" + timing_message(self.timing)
+        if self.denser is not None:
+            d = self.denser
+            line += (f"\nnote: a {d.tile} tile holds it at {d.utilisation:.0%} utilisation with "
+                     f"--placement-density {d.density_pct}, above the {DENSITY_CAP_PCT}% "
+                     "TinyTapeout projects are reported to route (its GDS workflow decides)")
+        return line
+
+
+def density_note(choice: TileChoice) -> str:
+    """A README paragraph on a placement density above TinyTapeout's default (else nothing)."""
+    if choice.density_pct <= DENSITY_PCT:
+        return ""
+    how = ("as given with --placement-density" if choice.declared else
+           f"the synthesised utilisation plus {DENSITY_MARGIN_PCT} points for what the "
+           "hardening flow adds")
+    return (f"\n## Placement density\n\nThe cells take {choice.utilisation:.1%} of the {choice.tile} "
+            f"core, more than TinyTapeout's default placement density of {DENSITY_PCT}% allows, "
+            f"so `src/config.json` declares `PL_TARGET_DENSITY_PCT` {choice.density_pct} "
+            f"({how}). Whether the design places and routes at that density is decided by "
+            "TinyTapeout's GDS workflow (the `gds` action): if it fails there, regenerate with "
+            "a lower `--placement-density` (a larger tile) or smaller parameters.\n")
 
 
 def _option(name: str, value: Any) -> str:
@@ -143,7 +173,8 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
     verilog = to_verilog(component, name=top, header=header)
 
     estimate = estimator(verilog, top)
-    tile, util = choose_tile(estimate.area)
+    choice = choose_tile(estimate.area, common["placement_density"])
+    tile, util, density_pct = choice.tile, choice.utilisation, choice.density_pct
     timing = None
     if estimate.netlist is not None:
         netlist_json = estimate.netlist.with_name(f"{top}.yosys.json")
@@ -168,14 +199,14 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
         "registers": regmap.to_dict(),
         "area": {"um2": round(estimate.area, 4), "cells": estimate.cells,
                  "flip_flops": estimate.flip_flops, "library": estimate.library,
-                 "tile": tile, "utilisation": round(util, 4), "density_pct": DENSITY_PCT},
+                 "tile": tile, "utilisation": round(util, 4), "density_pct": density_pct},
         "test": {"reads": script.reads, "steps": steps, "seed": common["seed"]},
     }
     files = {
         "info.yaml": info_yaml(top, tile, common["clock_hz"], common["author"], text.title,
                                text.description, regmap),
         f"src/{top}.v": verilog,
-        "src/config.json": config_json(common["clock_hz"]),
+        "src/config.json": config_json(common["clock_hz"], density_pct),
         "docs/info.md": info_md(text, regmap),
         "test/Makefile": render("Makefile", top=top),
         "test/tb.v": render("tb.v", top=top),
@@ -188,7 +219,9 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
         "neurotile.json": json.dumps(manifest, indent=2, sort_keys=True) + "\n",
         "README.md": render("README.md", title=text.title, description=text.description,
                             version=__version__, block=adapter.block, args=args, top=top,
-                            area=estimate.area, tile=tile) + submit_md(top, tile),
+                            area=estimate.area, tile=tile) + density_note(choice)
+                     + submit_md(top, tile),
         ".gitignore": render("gitignore"),
     } | workflows(top)
-    return Project(top, files, estimate, tile, util, regmap, timing)
+    return Project(top, files, estimate, tile, util, regmap, timing, density_pct,
+                   denser_tile(estimate.area, choice))

@@ -163,8 +163,9 @@ None. The demo board's RP2040 acts as the host; an LED on `uio[{EVENT_PIN}]` sho
 """
 
 
-def config_json(clock_hz: int) -> str:
+def config_json(clock_hz: int, density_pct: int = DENSITY_PCT) -> str:
     config = dict(CONFIG_JSON)
+    config["PL_TARGET_DENSITY_PCT"] = density_pct
     if clock_hz > 0:
         period = round(1e9 / clock_hz, 3)
         config["CLOCK_PERIOD"] = int(period) if period == int(period) else period

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -14,6 +13,7 @@ from neurotile.output import write_tree
 from neurotile.tapeout.adapters import get_adapter
 from neurotile.tapeout.check import check_project, parse_ports
 from neurotile.tapeout.project import AreaEstimate, generate, run_make
+from tests.planting import plant_wrong_read
 from neurotile.tapeout.wrapper import TT_PORTS
 
 
@@ -58,13 +58,7 @@ def test_generated_test_passes_on_icarus(sim_project):
 @pytest.mark.sim
 def test_generated_test_fails_on_a_wrong_decision(tmp_path, sim_project):
     broken = tmp_path / "broken"
-    shutil.copytree(sim_project, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
-    path = broken / "test" / "vectors.json"
-    vectors = json.loads(path.read_text())
-    target = next(i for i, op in enumerate(vectors["ops"])
-                  if op[0] == "R" and op[3] == "event 17 decision")
-    vectors["ops"][target][2] ^= 2
-    path.write_text(json.dumps(vectors))
+    plant_wrong_read(sim_project, broken, lambda name: name == "event 17 decision", flip=2)
     result = run_make(broken)
     assert result.returncode != 0
     assert "FAIL=1" in result.stdout and "event 17 decision" in result.stdout

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ from neurotile.tapeout.adapters import adapters  # noqa: E402
 from neurotile.tapeout.check import check_project  # noqa: E402
 from neurotile.tapeout.network import check_fits, register_bytes  # noqa: E402
 from neurotile.tapeout.project import run_make  # noqa: E402
+from tests.planting import plant_wrong_read, sample_count  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "examples" / "digits"
@@ -156,14 +156,7 @@ def test_a_planted_error_in_the_vectors_fails_the_projects_test(flow_run, tmp_pa
     res, out, _ = flow_run
     assert res.returncode == 0, res.stderr[-3000:]
     broken = tmp_path / "broken"
-    shutil.copytree(out, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
-    path = broken / "test" / "vectors.json"
-    vectors = json.loads(path.read_text())
-    target = next(i for i, op in enumerate(vectors["ops"])
-                  if op[0] == "R" and op[3].startswith("sample 1 ") and op[3].endswith("count"))
-    label = vectors["ops"][target][3]
-    vectors["ops"][target][2] ^= 1
-    path.write_text(json.dumps(vectors))
+    label = plant_wrong_read(out, broken, sample_count)
     result = run_make(broken)
     assert result.returncode != 0
     assert "FAIL=1" in result.stdout

@@ -171,6 +171,7 @@ def refused(capsys, *args: str) -> str:
     assert main(list(args)) == 2
     out, err = capsys.readouterr()
     assert err.count("\n") == 1, err
+    assert out == "", f"refused before anything runs, yet printed {out!r}"
     return err.removeprefix("neurotile: error: ").rstrip("\n")
 
 
@@ -196,7 +197,7 @@ def test_bad_plot_options_are_one_line_and_write_nothing(tmp_path, capsys):
     assert refused(capsys, *run, "--force") == "--force goes with --plot FILE.png"
     assert refused(capsys, "model", "hh", "--current", "10", "--steps", "5", "--neurons", "2",
                    "--plot", str(tmp_path / "h.png"), "--sim", "icarus") == \
-        "hh: the hh RTL is one neuron; give --neurons 1, not 2"
+        "--sim: the hh RTL is 1 neuron; give --neurons 1, not 2"
     assert refused(capsys, "simulate", "hh", "--plot", str(tmp_path / "h.png")) == \
         "--plot draws population blocks' runs; hh has no picture of its run (neurotile model " \
         "BLOCK --plot draws models)"

@@ -178,12 +178,12 @@ def test_digits_rows_are_steps_and_the_split_is_the_examples():
 
 import json  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 
 from neurotile.output import write_tree  # noqa: E402
 from neurotile.tapeout.adapters import get_adapter  # noqa: E402
 from neurotile.tapeout.check import check_project  # noqa: E402
 from neurotile.tapeout.project import AreaEstimate, generate, run_make  # noqa: E402
+from tests.planting import plant_wrong_read, sample_count  # noqa: E402
 
 TT = {"neurons": 8, "density": 0.3}
 
@@ -224,14 +224,7 @@ def test_projects_test_passes_and_a_planted_count_fails(tt_project, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout)
     broken = tmp_path / "broken"
-    shutil.copytree(tt_project, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
-    path = broken / "test" / "vectors.json"
-    vectors = json.loads(path.read_text())
-    target = next(i for i, op in enumerate(vectors["ops"])
-                  if op[0] == "R" and op[3].startswith("sample 1 ") and op[3].endswith("count"))
-    label = vectors["ops"][target][3]
-    vectors["ops"][target][2] ^= 1
-    path.write_text(json.dumps(vectors))
+    label = plant_wrong_read(tt_project, broken, sample_count)
     result = run_make(broken)
     assert result.returncode != 0 and "FAIL=1" in result.stdout
     assert "1 of " in result.stdout and label in result.stdout

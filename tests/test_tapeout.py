@@ -20,6 +20,7 @@ from neurotile.tapeout.adapters import adapters, get_adapter
 from neurotile.tapeout.check import PINOUT_KEYS, check_project, parse_ports
 from neurotile.tapeout.host import HostInterface, Register, RegisterMap, pinout
 from neurotile.tapeout.project import AreaEstimate, generate, run_make
+from tests.planting import plant_wrong_read
 from neurotile.tapeout.wrapper import TT_PORTS
 
 
@@ -116,12 +117,30 @@ def test_info_yaml_fields(lif_project):
     assert project["tiles"] == lif_project.tile == "1x1"  # 9,000 um^2 at 60% of 16,493
 
 
-@pytest.mark.parametrize("area, tile", [(9_000.0, "1x1"), (12_000.0, "1x2"), (30_000.0, "2x2")])
-def test_tile_follows_area_estimate(area, tile):
-    project = generate(get_adapter("lif"), {}, estimator=fake_estimator(area))
-    assert project.tile == tile
+@pytest.mark.parametrize("area, density, tile, declared", [
+    (9_000.0, None, "1x1", 60),      # 55% of a 1x1 core: TinyTapeout's default density
+    (12_000.0, None, "1x1", 78),     # 72.8%: one tile at a raised density, not two at 60%
+    (12_000.0, 60, "1x2", 60),       # the density given: the tile follows it
+    (12_000.0, 75, "1x1", 75),
+    (12_650.0, None, "1x2", 60),     # 76.7%: 1x1 would need 82%, past the automatic cap
+    (12_650.0, 82, "1x1", 82),       # ... which can be given
+    (15_000.0, None, "1x2", 60),     # 90.9% of a 1x1 core
+    (30_000.0, None, "2x2", 60)])
+def test_tile_follows_area_estimate(area, density, tile, declared):
+    params = {} if density is None else {"placement_density": density}
+    project = generate(get_adapter("lif"), params, estimator=fake_estimator(area))
+    assert project.tile == tile and project.density_pct == declared
     assert f'tiles: "{tile}"' in project.files["info.yaml"]
     assert f"tile {tile}" in project.report()
+    assert f"(target density {declared}%" in project.report()
+    assert json.loads(project.files["src/config.json"])["PL_TARGET_DENSITY_PCT"] == declared
+    assert json.loads(project.files["neurotile.json"])["area"]["density_pct"] == declared
+    note = "declares `PL_TARGET_DENSITY_PCT`"
+    assert (note in project.files["README.md"]) == (declared > 60)
+    above = "above the 80% TinyTapeout projects are reported to route"
+    assert (f"(target density {declared}%, {above})" in project.report()) == (declared > 80)
+    hint = f"note: a 1x1 tile holds it at 77% utilisation with --placement-density 82, {above}"
+    assert (hint in project.report()) == (area == 12_650.0 and density is None)
 
 
 def test_design_that_fits_no_tile():
@@ -129,7 +148,18 @@ def test_design_that_fits_no_tile():
                                          r"cells, but the largest tile \(8x4\) holds 416,668 "
                                          r"um\^2 at 60% density \(20% over\); choose smaller "
                                          r"parameters$"):
-        generate(get_adapter("lif"), {}, estimator=fake_estimator(500_000.0))
+        generate(get_adapter("lif"), {"placement_density": 60},
+                 estimator=fake_estimator(500_000.0))
+    with pytest.raises(UsageError, match=r"^the design does not fit any tile: 600,000 um\^2 of "
+                                         r"cells, but the largest tile \(8x4\) holds 520,835 "
+                                         r"um\^2 at 75% utilisation \(80% density less 5 points "
+                                         r"of margin\) \(15% over\); choose smaller parameters$"):
+        generate(get_adapter("lif"), {}, estimator=fake_estimator(600_000.0))
+    for bad in (0, 101):
+        with pytest.raises(UsageError, match=rf"^--placement-density must be a whole percentage "
+                                             rf"from 1 to 100, not {bad}$"):
+            generate(get_adapter("lif"), {"placement_density": bad},
+                     estimator=fake_estimator(9_000.0))
 
 
 def test_regeneration_is_byte_identical():
@@ -420,13 +450,7 @@ def test_generated_test_passes_on_icarus(sim_project):
 @pytest.mark.sim
 def test_generated_test_fails_on_a_wrong_expectation(tmp_path, sim_project):
     broken = tmp_path / "broken"
-    shutil.copytree(sim_project, broken, ignore=shutil.ignore_patterns("sim_build", "*.fst"))
-    path = broken / "test" / "vectors.json"
-    vectors = json.loads(path.read_text())
-    target = next(i for i, op in enumerate(vectors["ops"])
-                  if op[0] == "R" and op[3] == "step 6 neuron 5 membrane")
-    vectors["ops"][target][2] ^= 1
-    path.write_text(json.dumps(vectors))
+    plant_wrong_read(sim_project, broken, lambda name: name == "step 6 neuron 5 membrane")
     result = run_make(broken)
     assert result.returncode != 0
     assert "FAIL=1" in result.stdout

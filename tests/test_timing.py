@@ -73,6 +73,11 @@ def test_latch_behind_a_clock_gate(tmp_path):
     # The least slack at 50 MHz: the data register into the latch (register, set-up), which
     # must arrive before the latch closes at the falling edge.
     assert (check.cells, check.half_period, check.endpoint) == (2, True, "D of latch n23")
+    # The message also names the deepest whole-period path: data register, latch, two
+    # inverters, set-up.
+    assert check.deepest == 5
+    assert "ends at D of latch n23; the longest whole-period path is 5 cells" in \
+        timing_message(check)
     # At 500 MHz that path just fits (1 ns of 1 ns) and the full-period one through the open
     # latch does not: data register, latch, two inverters, set-up.
     fast = check_timing(_netlist(tmp_path, cells), top="top", clock_hz=500_000_000)
@@ -93,7 +98,8 @@ def test_errors(tmp_path):
 
 @pytest.mark.flows
 def test_storage_kinds_on_synthesised_populations(build_root):
-    """The ring's datapath has half a period, the register file's and the latches' a full one."""
+    """Every storage gives the datapath the full period (the ring's head register is launched at
+    the rising edge; its only half-period paths are wires between the ring and its registers)."""
     from neurotile.flows.synth import synthesize
     from neurotile.rtl.export import to_verilog
     from neurotile.rtl.lif import LIFPopulation
@@ -106,5 +112,10 @@ def test_storage_kinds_on_synthesised_populations(build_root):
                                                name="lif"))
         found[storage] = synthesize([work / "lif.v"], top="lif", work_dir=work / "synth").timing()
     assert not found["memory"].half_period and not found["latch"].half_period
-    assert found["ring"].half_period and found["ring"].budget_ns == 10.0
-    assert all(10 < t.cells < 40 for t in found.values())
+    assert all(10 < found[s].cells < 40 for s in ("memory", "latch"))
+    ring = found["ring"]
+    # The least slack is the datapath against the full period, or a wire between the ring and
+    # its registers (launch and set-up, no logic) against half of it.
+    assert (ring.half_period and ring.cells <= 3) or \
+        (not ring.half_period and 10 < ring.cells < 40), ring
+    assert all(10 < found[s].deepest < 40 for s in found), found

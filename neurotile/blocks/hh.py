@@ -136,5 +136,5 @@ BLOCK = Block(
         Param("bulk", bool, True, "check whole runs at once, no Python per cycle (icarus, "
               "verilator); --no-bulk uses the cycle-level cocotb checker"),
     ),
-    extras={"record": record},
+    extras={"record": record, "record_neurons": 1},
 )

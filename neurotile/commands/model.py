@@ -337,6 +337,7 @@ def _run(args: argparse.Namespace) -> int:
     check_rtl(block, args.sim)
     loaded = None if args.input is None else _load(args.input)
     neurons = _neurons(args, loaded)
+    check_rtl(block, args.sim, neurons)
     try:
         if kind == "fixed":
             fixed = {o.param.name: given[o.param.name] for o in options

@@ -64,10 +64,17 @@ def say(text: str, to_stderr: bool = False) -> None:
     print(text, file=sys.stderr if to_stderr else sys.stdout)
 
 
-def check_rtl(block: Block, sim: str | None) -> None:
-    """Refuse ``--sim`` for a block that cannot record its RTL (before anything runs)."""
-    if sim is not None and block.extras.get("record") is None:
+def check_rtl(block: Block, sim: str | None, neurons: int | None = None) -> None:
+    """Refuse ``--sim`` for a block that cannot record its RTL, or not ``neurons`` neurons of
+    it (``extras["record_neurons"]``, when the RTL has a fixed size), before anything runs."""
+    if sim is None:
+        return
+    if block.extras.get("record") is None:
         raise UsageError(f"--sim: {block.name} has no RTL recording of a given stimulus")
+    size = block.extras.get("record_neurons")
+    if neurons is not None and size is not None and neurons != size:
+        raise UsageError(f"--sim: the {block.name} RTL is {size} neuron"
+                         f"{'' if size == 1 else 's'}; give --neurons {size}, not {neurons}")
 
 
 def model_plot(block: Block, config: NeuronConfig, currents: np.ndarray, path: Path, *,

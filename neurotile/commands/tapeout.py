@@ -82,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     timing = project.timing
     if timing is not None and not timing.fits:
         print(f"warning: {project.top} may not meet timing at {timing.clock_hz / 1e6:g} MHz: its "
-              f"longest path is {timing.cells} cells, about {timing.max_cells} fit (choose a "
+              f"tightest path is {timing.cells} cells, about {timing.max_cells} fit (choose a "
               f"slower --clock-hz or another --storage; TinyTapeout's GDS workflow decides)",
               file=sys.stderr)
     problems = check_project(out)
