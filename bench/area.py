@@ -199,29 +199,37 @@ ANCHORS = {"32 x 32-bit register file in one tile": 15.4,
 
 def sparse_storage() -> list[dict[str, Any]]:
     """The sparse tile (16 x 16, 256 non-zero 8-bit weights) and the spiking layer at their
-    defaults, with flip-flop and latch memories: area, and um^2 per stored bit (synapses with
-    their column indices, row pointers, accumulators) and per weight bit, all-in."""
+    defaults, with flip-flop and latch memories (and the tile with the dense layout,
+    ``latch-dense``): area, and um^2 per stored bit (synapses with their column indices, row
+    pointers, accumulators; the dense layout's weights and accumulators) and per weight bit,
+    all-in."""
     from neurotile.neurons.synapses import SparseParams
     from neurotile.rtl.export import to_verilog
     from neurotile.rtl.sparse_matmul import SparseMatmul, synapse_layout
     from neurotile.rtl.spiking_layer import SpikingLayer
 
     p = SparseParams()
-    stored = (p.depth * synapse_layout(p).size + (p.inputs + 1) * p.ptr_width
-              + p.banks * p.outputs * p.acc_width)
+    acc_bits = p.banks * p.outputs * p.acc_width
+    stored = p.depth * synapse_layout(p).size + (p.inputs + 1) * p.ptr_width + acc_bits
+    # The dense layout (latch-dense): every weight in its place, no index, no row pointer.
+    stored_dense = p.inputs * p.outputs * p.weight_width + acc_bits
     weight_bits = p.depth * p.weight_width
     rows = []
     for block, cls in (("sparse-matmul", SparseMatmul), ("spiking-layer", SpikingLayer)):
-        for storage in ("memory", "latch"):
-            top = f"{block.replace('-', '_')}_{storage}"
+        storages = ("memory", "latch") + (("latch-dense",) if cls is SparseMatmul else ())
+        for storage in storages:
+            top = f"{block.replace('-', '_')}_{storage.replace('-', '_')}"
             work = OUT / "sparse" / top
             work.mkdir(parents=True, exist_ok=True)
-            (work / f"{top}.v").write_text(to_verilog(cls(storage=storage), name=top))
+            options = ({"storage": "latch", "layout": "dense"} if storage == "latch-dense"
+                       else {"storage": storage})
+            bits = stored_dense if storage == "latch-dense" else stored
+            (work / f"{top}.v").write_text(to_verilog(cls(**options), name=top))
             r = synthesize([work / f"{top}.v"], top=top, work_dir=work / "synth")
             timing = r.timing()
             best = r.smallest_tile()
             rows.append({"block": block, "storage": storage, "area_um2": round(r.area, 1),
-                         "stored_bits": stored, "um2_per_stored_bit": round(r.area / stored, 1),
+                         "stored_bits": bits, "um2_per_stored_bit": round(r.area / bits, 1),
                          "um2_per_weight_bit": round(r.area / weight_bits, 1),
                          "flip_flops": r.flip_flops, "latches": r.latches,
                          "tile": best.name if best else None,

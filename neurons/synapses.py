@@ -38,6 +38,7 @@ __all__ = [
     "random_weights",
     "events_from_spikes",
     "sparse_matvec",
+    "dense_writes",
     "sparse_run",
     "spiking_layer_step",
     "spiking_layer_run",
@@ -214,6 +215,21 @@ class CSRMatrix:
             raise ValueError(
                 f"weights must fit {p.weight_width} bits: allowed {p.weight_min}..{p.weight_max}"
             )
+
+
+def dense_writes(csr: CSRMatrix, p: SparseParams) -> tuple[np.ndarray, np.ndarray]:
+    """The host writes that program a tile with the ``dense`` layout to hold ``csr``.
+
+    Every weight of the ``inputs x outputs`` matrix has its place, zeros included (they clear
+    what an earlier matrix left): ``(addresses, weights)`` in row-major order, address
+    ``(a << index_width) | c`` for row ``a`` and column ``c``, weights as unsigned
+    ``weight_width``-bit two's complement. The tile walks the non-zero weights of a row in
+    column order, which :func:`sparse_matvec` matches for matrices made by
+    :meth:`CSRMatrix.from_dense` (columns ascending, none repeated).
+    """
+    w = csr.to_dense()
+    a, c = np.indices(w.shape)
+    return ((a << p.index_width) | c).ravel(), (w & ((1 << p.weight_width) - 1)).ravel()
 
 
 def random_weights(

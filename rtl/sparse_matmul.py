@@ -7,16 +7,18 @@ its hardware and is checked against it bit for bit.
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.synapses import CSRMatrix, SparseParams
-from neurotile.rtl.regfile import LatchRegisterFile
+from neurotile.rtl.synapse_memory import LatchFile, SynapseMemory, WeightRows
 
 __all__ = [
+    "LAYOUTS",
     "STORAGES",
     "SparseMatmul",
+    "check_layout",
     "event_layout",
     "result_layout",
     "synapse_layout",
@@ -26,6 +28,11 @@ __all__ = [
 
 #: What the synapse memory and the accumulators can be built from.
 STORAGES = ("memory", "latch")
+
+#: How the weights are laid out: CSR by input row (column index per weight, row pointers), or
+#: every weight in its place (``dense``: no index; for tiles whose ``depth`` would hold the
+#: whole matrix anyway).
+LAYOUTS = ("csr", "dense")
 
 
 def event_layout(p: SparseParams) -> data.StructLayout:
@@ -63,6 +70,22 @@ def write_signature(addr_width: int, shape: object) -> wiring.Signature:
         "addr": Out(unsigned(addr_width)),
         "data": Out(shape),
     })
+
+
+def check_layout(layout: object, storage: str, p: SparseParams,
+                 weights: CSRMatrix | None = None) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``layout`` suits a tile with ``storage``,
+    parameters ``p`` and (constant) ``weights``."""
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a string, not {layout!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'csr' or 'dense', not {layout!r}")
+    if layout == "dense":
+        if storage != "latch" or weights is not None:
+            raise ValueError("layout 'dense' needs storage='latch' and programmable weights")
+        if p.depth < p.inputs * p.outputs:
+            raise ValueError(f"layout 'dense' needs depth of at least inputs x outputs "
+                             f"({p.inputs * p.outputs}), not {p.depth}")
 
 
 class SparseMatmul(wiring.Component):
@@ -124,12 +147,20 @@ class SparseMatmul(wiring.Component):
         Constant weights (``inputs x outputs``, at most ``depth`` non-zero): the memories
         become ROMs initialised with them and ``ptr_write`` and ``syn_write`` do not exist.
     storage : "memory" | "latch"
-        What the synapse memory and the accumulators are built from: flip-flops
-        (``amaranth.lib.memory``, the default) or Sky130 latches with a clock gate per word
-        (:class:`~neurotile.rtl.regfile.LatchRegisterFile`; the synapse memory's registered,
-        write-transparent read port is then a register after the latches' read multiplexer, with
-        a bypass for a write to the address being read). The same behaviour at the ports, cycle
-        for cycle. Constant weights are ROMs either way; the row pointers stay in flip-flops.
+        What the memories are built from: flip-flops (``amaranth.lib.memory``, the default) or
+        Sky130 latches behind integrated clock gates (:mod:`neurotile.rtl.synapse_memory`: four
+        synapses to a latch word, written read-modify-write; row pointers and accumulators a
+        word each; one-hot read multiplexers; the synapse memory's registered, write-transparent
+        read port is a register after its read multiplexer). The same behaviour at the ports,
+        cycle for cycle, for programming between timesteps (a synapse read in the cycle of a
+        write to another synapse is undefined on latches). Constant weights are ROMs either way.
+    layout : "csr" | "dense"
+        How the weights are stored: CSR by input row (the default), or ``dense``, every weight
+        of the matrix in its place with no column index and no row pointer, for latch tiles
+        whose ``depth`` is at least ``inputs * outputs``. The walker reads a row whole and
+        issues its non-zero weights in column order, one per cycle, so the timing is the CSR
+        layout's. Programmed through ``weight_write`` instead of ``ptr_write`` and
+        ``syn_write``.
 
     Members
     -------
@@ -141,6 +172,9 @@ class SparseMatmul(wiring.Component):
         Writes ``row_ptr[addr] = data`` (programmable weights only).
     syn_write : In(write_signature(bits(depth - 1), synapse_layout))
         Writes synapse ``addr`` (``data.weight``, ``data.col``) (programmable weights only).
+    weight_write : In(write_signature(bits(inputs - 1) + bits(outputs - 1), signed(weight_width)))
+        Dense layout only: writes ``W[a, c] = data`` at ``addr = (a << bits(outputs - 1)) | c``
+        (:func:`~neurotile.neurons.synapses.dense_writes`).
 
     Raises
     ------
@@ -151,12 +185,13 @@ class SparseMatmul(wiring.Component):
     def __init__(self, *, inputs: int = 16, outputs: int = 16, weight_width: int = 8,
                  acc_width: int = 12, depth: int = 256, act_width: int = 1,
                  banks: int = 1, weights: CSRMatrix | None = None,
-                 storage: str = "memory") -> None:
+                 storage: str = "memory", layout: str = "csr") -> None:
         if not isinstance(storage, str):
             raise TypeError(f"storage must be a string, not {storage!r}")
         if storage not in STORAGES:
             raise ValueError(f"storage must be 'memory' or 'latch', not {storage!r}")
         self.storage = storage
+        self.layout = layout
         self.p = p = SparseParams(inputs=inputs, outputs=outputs, weight_width=weight_width,
                                   acc_width=acc_width, depth=depth, act_width=act_width,
                                   banks=banks)
@@ -165,11 +200,15 @@ class SparseMatmul(wiring.Component):
                 raise TypeError(f"weights must be a CSRMatrix, not {weights!r}")
             weights.check(p)
         self.weights = weights
+        check_layout(layout, storage, p, weights)
         members = {
             "events": In(stream.Signature(event_layout(p))),
             "results": Out(stream.Signature(result_layout(p))),
         }
-        if weights is None:
+        if layout == "dense":
+            members["weight_write"] = In(write_signature(p.addr_width + p.index_width,
+                                                         signed(p.weight_width)))
+        elif weights is None:
             members["ptr_write"] = In(write_signature(p.ptr_addr_width, unsigned(p.ptr_width)))
             members["syn_write"] = In(write_signature(p.syn_addr_width, synapse_layout(p)))
         super().__init__(members)
@@ -184,15 +223,16 @@ class SparseMatmul(wiring.Component):
         ptr_init: list[int] = [] if w is None else [int(v) for v in w.row_ptr]
         syn_init: list[dict[str, int]] = [] if w is None else [
             {"weight": int(v), "col": int(c)} for v, c in zip(w.weight, w.col)]
-        m.submodules.row_ptr = ptr_mem = memory.Memory(
-            shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
         latches = self.storage == "latch"
+        if (w is not None or not latches) and self.layout == "csr":
+            m.submodules.row_ptr = ptr_mem = memory.Memory(
+                shape=unsigned(p.ptr_width), depth=p.inputs + 1, init=ptr_init)
         acc_rd, acc_wr = [], []
         for i in range(p.banks):
             name = f"acc{i}" if p.banks > 1 else "acc"
             if latches:
-                m.submodules[name] = acc_mem = LatchRegisterFile(shape=signed(p.acc_width),
-                                                                 depth=max(2, p.outputs))
+                m.submodules[name] = acc_mem = LatchFile(shape=signed(p.acc_width),
+                                                         depth=max(2, p.outputs))
                 acc_rd.append(_LatchReadPort(acc_mem))
                 acc_wr.append(_LatchWritePort(acc_mem))
                 continue
@@ -201,21 +241,38 @@ class SparseMatmul(wiring.Component):
             acc_rd.append(acc_mem.read_port(domain="comb"))
             acc_wr.append(acc_mem.write_port())
 
-        if w is None and latches:
-            ptr_wr = ptr_mem.write_port()
-            start_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-            end_rd = ptr_mem.read_port(transparent_for=(ptr_wr,))
-            m.submodules.synapses = syn_mem = LatchRegisterFile(shape=synapse_layout(p),
-                                                                depth=max(2, p.depth))
+        dense = self.layout == "dense"
+        if dense:
+            # Every weight in its place; a row is read whole, and the walker finds its non-zero
+            # weights (no column indices, no row pointers).
+            m.submodules.weights = rows = WeightRows(shape=signed(p.weight_width),
+                                                     rows=p.inputs, cols=p.outputs)
+            wr = self.weight_write
+            m.d.comb += [
+                rows.write_en.eq(wr.en),
+                rows.write_row.eq(wr.addr[p.index_width:]),
+                rows.write_col.eq(wr.addr[:p.index_width]),
+                rows.write_data.eq(wr.data),
+            ]
+        elif w is None and latches:
+            # Row pointers in latches, read in stage F at the event's address registered at
+            # acceptance: a pointer written in the cycle of the acceptance is there by then,
+            # as with the transparent read ports of the flip-flop memory.
+            m.submodules.row_ptr = ptr_mem = LatchFile(shape=unsigned(p.ptr_width),
+                                                       depth=p.inputs + 1, reads=2)
+            ptr_wr = _LatchWritePort(ptr_mem)
+            start_rd = _PointerReadPort(ptr_mem.read_data, p.addr_width)
+            end_rd = _PointerReadPort(ptr_mem.read2_data, p.addr_width)
+            f_addr = Signal(unsigned(p.addr_width))
+            with m.If(start_rd.en):
+                m.d.sync += f_addr.eq(start_rd.addr)
+            m.d.comb += [ptr_mem.read_addr.eq(f_addr), ptr_mem.read2_addr.eq(f_addr + 1)]
+            # Several synapses to a latch word (one clock gate per word); the read port is
+            # registered and transparent for a write to the entry being read.
+            m.submodules.synapses = syn_mem = SynapseMemory(shape=synapse_layout(p),
+                                                            depth=max(2, p.depth))
             syn_wr = _LatchWritePort(syn_mem)
-            syn_rd = _LatchReadPort(syn_mem)
-            # The synchronous, write-transparent read port: a register after the latches' read
-            # multiplexer; a write to the address being read passes its data straight in.
-            syn_data = Signal(synapse_layout(p))
-            with m.If(syn_rd.en):
-                m.d.sync += syn_data.eq(Mux(syn_wr.en & (syn_wr.addr == syn_rd.addr),
-                                            syn_wr.data, syn_mem.read_data))
-            syn_rd.data = syn_data
+            syn_rd = _SynapseReadPort(syn_mem)
         elif w is None:
             m.submodules.synapses = syn_mem = memory.Memory(
                 shape=synapse_layout(p), depth=max(2, p.depth), init=syn_init)
@@ -231,7 +288,7 @@ class SparseMatmul(wiring.Component):
             start_rd = ptr_mem.read_port()
             end_rd = ptr_mem.read_port()
             syn_rd = syn_mem.read_port()
-        if w is None:  # host-written memories, flip-flops or latches: the write strobes
+        if w is None and not dense:  # host-written memories, flip-flops or latches: the strobes
             m.d.comb += [
                 ptr_wr.en.eq(self.ptr_write.en),
                 ptr_wr.addr.eq(self.ptr_write.addr),
@@ -270,10 +327,12 @@ class SparseMatmul(wiring.Component):
             self.events.ready.eq(~clearing & ~shared_busy & ~(f_valid & f_end)
                                  & (~f_valid | f_done)),
             accept.eq(self.events.valid & self.events.ready),
-            start_rd.addr.eq(event.addr),
-            end_rd.addr.eq(event.addr + 1),
-            start_rd.en.eq(accept),
-            end_rd.en.eq(accept),
+            *([] if dense else [
+                start_rd.addr.eq(event.addr),
+                end_rd.addr.eq(event.addr + 1),
+                start_rd.en.eq(accept),
+                end_rd.en.eq(accept),
+            ]),
         ]
         if p.act_width > 1:
             f_value = Signal(unsigned(p.act_width))
@@ -289,40 +348,52 @@ class SparseMatmul(wiring.Component):
             ]
             if p.act_width > 1:
                 m.d.sync += f_value.eq(event.value)
+        if dense:
+            f_addr = Signal(unsigned(p.addr_width))
+            with m.If(accept):
+                m.d.sync += f_addr.eq(event.addr)
 
         # -- stage F: walk the row, one synapse read per cycle -----------------------------------
-        row_start = start_rd.data
-        row_stop = end_rd.data
         f_row = Signal()
-        m.d.comb += f_row.eq(f_done & ~f_end & f_inrange & (row_start < row_stop))
-        # Combinational logic is written as plain expressions (no comb assignments under m.If),
-        # so every simulator evaluates it from time 0 on.
         issue = Signal()
-        issue_addr = Signal(unsigned(p.ptr_width))
-        m.d.comb += [issue.eq(busy | f_row), issue_addr.eq(Mux(busy, ptr, row_start))]
-        with m.If(busy):
-            m.d.sync += ptr.eq(ptr + 1)
-            with m.If(ptr + 1 == row_end):
-                m.d.sync += busy.eq(0)
-        with m.Elif(f_row):
-            m.d.sync += [
-                ptr.eq(row_start + 1),
-                row_end.eq(row_stop),
-                busy.eq(row_start + 1 != row_stop),
-            ]
+        if dense:
+            syn_data = self._dense_walker(m, rows, f_addr, f_done, f_end, f_inrange, busy,
+                                          f_row, issue)
             if p.act_width > 1:
-                m.d.sync += w_value.eq(f_value)
+                with m.If(f_row):
+                    m.d.sync += w_value.eq(f_value)
+        else:
+            row_start = start_rd.data
+            row_stop = end_rd.data
+            m.d.comb += f_row.eq(f_done & ~f_end & f_inrange & (row_start < row_stop))
+            # Combinational logic is written as plain expressions (no comb assignments under
+            # m.If), so every simulator evaluates it from time 0 on.
+            issue_addr = Signal(unsigned(p.ptr_width))
+            m.d.comb += [issue.eq(busy | f_row), issue_addr.eq(Mux(busy, ptr, row_start))]
+            with m.If(busy):
+                m.d.sync += ptr.eq(ptr + 1)
+                with m.If(ptr + 1 == row_end):
+                    m.d.sync += busy.eq(0)
+            with m.Elif(f_row):
+                m.d.sync += [
+                    ptr.eq(row_start + 1),
+                    row_end.eq(row_stop),
+                    busy.eq(row_start + 1 != row_stop),
+                ]
+                if p.act_width > 1:
+                    m.d.sync += w_value.eq(f_value)
         with m.If(f_done & f_end):
             m.d.sync += [draining.eq(1), index.eq(0)]
             if p.banks > 1:
                 m.d.sync += [drain_bank.eq(bank), bank.eq(~bank)]
-        m.d.comb += [syn_rd.addr.eq(issue_addr), syn_rd.en.eq(issue)]
+        if not dense:
+            m.d.comb += [syn_rd.addr.eq(issue_addr), syn_rd.en.eq(issue)]
         m.d.sync += s_valid.eq(issue)
         if p.act_width > 1:
             m.d.sync += s_value.eq(Mux(busy, w_value, f_value))
 
         # -- stage S: accumulate with saturation -------------------------------------------------
-        synapse = syn_rd.data
+        synapse = syn_data if dense else syn_rd.data
         out_valid = self.results.valid
         out_free = Signal()
         sweep = Signal()               # clearing, or draining into a free output register
@@ -368,20 +439,76 @@ class SparseMatmul(wiring.Component):
             m.d.sync += out_valid.eq(0)
         return m
 
+    def _dense_walker(self, m: Module, rows: WeightRows, f_addr: Signal, f_done: Signal,
+                      f_end: Signal, f_inrange: Signal, busy: Signal, f_row: Signal,
+                      issue: Signal) -> Signal:
+        """Stage F of the dense layout: read the event's row whole and issue its non-zero
+        weights in column order, one per cycle; returns the registered synapse for stage S."""
+        p = self.p
+        ww = p.weight_width
+        cur_row = Signal(unsigned(p.addr_width))
+        remaining = Signal(p.outputs)  # the walked row's non-zero weights not issued yet
+        nonzero = Signal(p.outputs)
+        cand = Signal(p.outputs)
+        first = Signal(p.outputs)
+        row = rows.row_data
+        weights = [row[c * ww:(c + 1) * ww] for c in range(p.outputs)]
+        m.d.comb += [
+            busy.eq(remaining.any()),
+            rows.row_addr.eq(Mux(busy, cur_row, f_addr)),
+            nonzero.eq(Cat(*(wc.any() for wc in weights))),
+            f_row.eq(f_done & ~f_end & f_inrange & nonzero.any()),
+            issue.eq(busy | f_row),
+            cand.eq(Mux(busy, remaining, nonzero)),
+            first.eq(cand & (~cand + 1)),  # the lowest column still to issue, one-hot
+        ]
+        col = Cat(*(_any([first[c] for c in range(p.outputs) if (c >> b) & 1])
+                    for b in range(p.index_width)))
+        weight = _any([wc & first[c].replicate(ww) for c, wc in enumerate(weights)])
+        syn_data = Signal(synapse_layout(p))
+        with m.If(issue):
+            m.d.sync += [remaining.eq(cand & ~first), syn_data.col.eq(col),
+                         syn_data.weight.eq(weight)]
+        with m.If(f_row):
+            m.d.sync += cur_row.eq(f_addr)
+        return syn_data
+
+
+def _any(terms: list) -> Value:
+    """The OR of ``terms`` (0 when there are none), as a balanced tree."""
+    terms = list(terms) or [Const(0, 1)]
+    while len(terms) > 1:
+        terms = [terms[j] | terms[j + 1] if j + 1 < len(terms) else terms[j]
+                 for j in range(0, len(terms), 2)]
+    return Value.cast(terms[0])
+
 
 # -- latch memories behind memory-port-like names ----------------------------------------------
 
 class _LatchWritePort:
-    """``en``/``addr``/``data`` of a :class:`LatchRegisterFile`'s write side."""
+    """``en``/``addr``/``data`` of a latch memory's write side."""
 
-    def __init__(self, mem: LatchRegisterFile) -> None:
+    def __init__(self, mem: LatchFile | SynapseMemory) -> None:
         self.en, self.addr, self.data = mem.write_en, mem.write_addr, mem.write_data
 
 
 class _LatchReadPort:
-    """``addr``/``data`` of a :class:`LatchRegisterFile`'s (combinational) read side, with an
-    ``en`` the owner may use to build a registered port."""
+    """``addr``/``data`` of a :class:`LatchFile`'s (combinational) read side."""
 
-    def __init__(self, mem: LatchRegisterFile) -> None:
+    def __init__(self, mem: LatchFile) -> None:
         self.addr, self.data = mem.read_addr, mem.read_data
-        self.en = Signal()
+
+
+class _PointerReadPort:
+    """A row-pointer read port: ``addr`` and ``en`` as the owner sets them, ``data`` a latch
+    file's read data (the owner registers the address)."""
+
+    def __init__(self, data, addr_width: int) -> None:
+        self.addr, self.en, self.data = Signal(addr_width + 1), Signal(), data
+
+
+class _SynapseReadPort:
+    """``addr``/``en``/``data`` of a :class:`SynapseMemory`'s registered read port."""
+
+    def __init__(self, mem: SynapseMemory) -> None:
+        self.addr, self.en, self.data = mem.read_addr, mem.read_en, mem.read_data

@@ -7,7 +7,7 @@ is its hardware and is checked against it bit for bit.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,8 +15,8 @@ from neurotile.neurons.lif import LIFIntParams
 from neurotile.neurons.synapses import SparseParams
 from neurotile.rtl.lif import LIFPopulation
 from neurotile.rtl.population import shape_of
-from neurotile.rtl.sparse_matmul import (STORAGES, SparseMatmul, event_layout, synapse_layout,
-                                         write_signature)
+from neurotile.rtl.sparse_matmul import (STORAGES, SparseMatmul, check_layout, event_layout,
+                                         synapse_layout, write_signature)
 
 __all__ = ["SpikingLayer", "layer_params", "spike_events"]
 
@@ -67,6 +67,9 @@ class SpikingLayer(wiring.Component):
     storage : "memory" | "latch"
         Flip-flop memories (default) or Sky130 latches for the tile's synapse memory and
         accumulators and for the neurons' state (see ``SparseMatmul`` and ``Population``).
+    layout : "csr" | "dense"
+        The tile's weight layout (see ``SparseMatmul``; ``dense`` needs latch storage and a
+        ``depth`` of at least ``inputs * neurons``).
 
     Members
     -------
@@ -75,7 +78,7 @@ class SpikingLayer(wiring.Component):
     spikes : Out(stream.Signature(event_layout(neurons, 1)))
         Addresses of the neurons that fired, then an ``end`` marker per timestep.
     ptr_write, syn_write : In(write_signature(...))
-        The tile's programming ports.
+        The tile's programming ports (``weight_write`` instead with the dense layout).
     threshold, decay, refractory : In
         Run-time settings of the neurons, as for ``LIFPopulation``.
 
@@ -89,7 +92,8 @@ class SpikingLayer(wiring.Component):
                  acc_width: int = 12, depth: int = 256, act_width: int = 1, banks: int = 1,
                  width: int = 16, leak: str = "shift", beta_bits: int = 8,
                  refractory_width: int = 2, reset: str = "subtract",
-                 reset_delay: bool = True, storage: str = "memory") -> None:
+                 reset_delay: bool = True, storage: str = "memory",
+                 layout: str = "csr") -> None:
         if not isinstance(storage, str):
             raise TypeError(f"storage must be a string, not {storage!r}")
         if storage not in STORAGES:
@@ -100,14 +104,20 @@ class SpikingLayer(wiring.Component):
             depth=depth, act_width=act_width, banks=banks, width=width, leak=leak,
             beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
             reset_delay=reset_delay)
+        check_layout(layout, storage, sp)
+        self.layout = layout
         self.out_params = SparseParams(inputs=neurons, outputs=1, weight_width=2, acc_width=2,
                                        depth=1, act_width=1)
         members = {
             "events": In(stream.Signature(event_layout(sp))),
             "spikes": Out(stream.Signature(event_layout(self.out_params))),
-            "ptr_write": In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width))),
-            "syn_write": In(write_signature(sp.syn_addr_width, synapse_layout(sp))),
         }
+        if layout == "dense":
+            members["weight_write"] = In(write_signature(sp.addr_width + sp.index_width,
+                                                         signed(sp.weight_width)))
+        else:
+            members["ptr_write"] = In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width)))
+            members["syn_write"] = In(write_signature(sp.syn_addr_width, synapse_layout(sp)))
         for setting in lp.ports():
             members[setting.name] = In(shape_of(setting.field(lp)))
         super().__init__(members)
@@ -115,12 +125,17 @@ class SpikingLayer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         sp, lp = self.sp, self.lp
-        m.submodules.tile = tile = SparseMatmul(**sp.structural(), storage=self.storage)
+        options = {"layout": self.layout} if self.layout != "csr" else {}
+        m.submodules.tile = tile = SparseMatmul(**sp.structural(), storage=self.storage,
+                                                **options)
         m.submodules.neurons = lif = LIFPopulation(config=lp, storage=self.storage)
 
         wiring.connect(m, wiring.flipped(self.events), tile.events)
-        wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)
-        wiring.connect(m, wiring.flipped(self.syn_write), tile.syn_write)
+        if self.layout == "dense":
+            wiring.connect(m, wiring.flipped(self.weight_write), tile.weight_write)
+        else:
+            wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)
+            wiring.connect(m, wiring.flipped(self.syn_write), tile.syn_write)
         for setting in lp.ports():
             m.d.comb += getattr(lif, setting.name).eq(getattr(self, setting.name))
         m.d.comb += [

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from neurotile.neurons.synapses import SparseParams
+from neurotile.neurons.synapses import SparseParams, dense_writes
 from neurotile.testbench.bulk import BulkHarness, Capture, compare_fields, run_bulk
 from neurotile.testbench.common import Scoreboard, apply_plant
 from neurotile.testbench.sparse_matmul import Run
@@ -49,17 +49,30 @@ def layer_harness(top: str, ports: list[dict], rows: int) -> BulkHarness:
                        max_actions=_capacity(rows), settle=True)
 
 
-def count_actions(runs: Sequence[Run]) -> int:
+def _writes(csr: Any, p: SparseParams | None, layout: str) -> int:
+    """Programming actions of a run: row pointers and synapses side by side (CSR), or every
+    weight (dense layout)."""
+    if layout == "dense":
+        return p.inputs * p.outputs
+    return max(len(csr.row_ptr), csr.nnz)
+
+
+def count_actions(runs: Sequence[Run], p: SparseParams | None = None,
+                  layout: str = "csr") -> int:
     """How many actions :func:`run_actions` makes for ``runs`` (to size the harness)."""
     n = 0
     for run in runs:
-        n += max(len(run.csr.row_ptr), run.csr.nnz) + len(run.abort)
+        n += _writes(run.csr, p, layout) + len(run.abort)
         n += sum(len(events) + 1 for events in run.steps)
     return n
 
 
-def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run]) -> tuple[bytes, int]:
+def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run],
+                layout: str = "csr") -> tuple[bytes, int]:
     """Actions that program and play ``runs``; returns ``(hex, rows)``.
+
+    ``layout`` is the tile's weight layout: ``csr`` writes a row pointer and a synapse per
+    action, ``dense`` one weight per action (:func:`neurotile.neurons.synapses.dense_writes`).
 
     The first action of a run carries ``rst`` (the first run, and runs that start with a reset)
     or ``settle``; the first action after a run's aborted events carries ``rst``.
@@ -71,12 +84,13 @@ def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run]) -> tuple[b
     end: list[np.ndarray] = []
     ptr: list[tuple[np.ndarray, np.ndarray]] = []
     syn: list[tuple[np.ndarray, np.ndarray]] = []
+    dense: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     settings: dict[str, list[np.ndarray]] = {k: [] for k in ("threshold", "decay", "refractory")
                                              if k in h.action_fields}
     wmask = (1 << p.weight_width) - 1
     for r, run in enumerate(runs):
         csr = run.csr
-        nw = max(len(csr.row_ptr), csr.nnz)
+        nw = _writes(csr, p, layout)
         ev_addr, ev_val, ev_end = [], [], []
         for a, x in run.abort:
             ev_addr.append(a), ev_val.append(x), ev_end.append(0)
@@ -98,6 +112,13 @@ def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run]) -> tuple[b
         value.append(np.concatenate([np.zeros(nw, np.int64), np.array(ev_val, np.int64)]))
         end.append(np.concatenate([np.zeros(nw, np.int64), np.array(ev_end, np.int64)]))
         w = np.arange(total)
+        if layout == "dense":
+            waddr, wval = dense_writes(csr, p)
+            pad = np.zeros(total - nw, np.int64)
+            dense.append((w < nw, np.concatenate([waddr, pad]), np.concatenate([wval, pad])))
+            for name in settings:
+                settings[name].append(np.full(total, int(run.settings.get(name, 0)), np.int64))
+            continue
         rp = np.asarray(csr.row_ptr, np.int64)
         ptr.append((w < len(rp), np.concatenate([rp, np.zeros(total - len(rp), np.int64)])))
         words = (np.asarray(csr.weight, np.int64) & wmask) | (
@@ -115,22 +136,32 @@ def run_actions(h: BulkHarness, p: SparseParams, runs: Sequence[Run]) -> tuple[b
         payload |= (ev_val_a & p.act_max) << lsb
         lsb += p.act_width
     payload |= ev_end_a << lsb
-    ptr_en = np.concatenate([e for e, _ in ptr])
-    syn_en = np.concatenate([e for e, _ in syn])
-    idx = np.concatenate([np.arange(len(e)) for e, _ in ptr])
     values: dict[str, Any] = {
         "stream": np.where(kind_a == 1, h.stream_index("events"), 0),
         "rst": flag_a == 2,
         "settle": flag_a == 1,
         "hold": 1,
         "events__payload": payload,
-        "ptr_write__en": ptr_en,
-        "ptr_write__addr": np.where(ptr_en, idx, 0),
-        "ptr_write__data": np.concatenate([d for _, d in ptr]),
-        "syn_write__en": syn_en,
-        "syn_write__addr": np.where(syn_en, idx, 0),
-        "syn_write__data": np.concatenate([d for _, d in syn]),
     }
+    if layout == "dense":
+        w_en = np.concatenate([e for e, _, _ in dense])
+        values |= {
+            "weight_write__en": w_en,
+            "weight_write__addr": np.concatenate([a for _, a, _ in dense]),
+            "weight_write__data": np.concatenate([d for _, _, d in dense]),
+        }
+    else:
+        ptr_en = np.concatenate([e for e, _ in ptr])
+        syn_en = np.concatenate([e for e, _ in syn])
+        idx = np.concatenate([np.arange(len(e)) for e, _ in ptr])
+        values |= {
+            "ptr_write__en": ptr_en,
+            "ptr_write__addr": np.where(ptr_en, idx, 0),
+            "ptr_write__data": np.concatenate([d for _, d in ptr]),
+            "syn_write__en": syn_en,
+            "syn_write__addr": np.where(syn_en, idx, 0),
+            "syn_write__data": np.concatenate([d for _, d in syn]),
+        }
     for name, parts in settings.items():
         values[name] = np.concatenate(parts)
     return h.actions(rows, values), rows
@@ -211,8 +242,9 @@ def run_sparse_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str,
                          directed=bool(cfg.get("directed", True)), density=cfg.get("density"),
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"),
                          grid=cfg.get("grid"), expected=False)
-    h = sparse_harness(top, ports, count_actions(stim.runs))
-    actions, rows = run_actions(h, p, stim.runs)
+    layout = cfg.get("layout", "csr")
+    h = sparse_harness(top, ports, count_actions(stim.runs, p, layout))
+    actions, rows = run_actions(h, p, stim.runs, layout)
     t1 = time.perf_counter()
 
     def expect() -> None:
@@ -304,8 +336,9 @@ def run_layer_bulk(cfg: Mapping[str, Any], *, sim: str, verilog: str, top: str,
                          directed=bool(cfg.get("directed", True)), density=cfg.get("density"),
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"),
                          expected=False)
-    h = layer_harness(top, ports, count_actions(stim.runs))
-    actions, rows = run_actions(h, sp, stim.runs)
+    layout = cfg.get("layout", "csr")
+    h = layer_harness(top, ports, count_actions(stim.runs, sp, layout))
+    actions, rows = run_actions(h, sp, stim.runs, layout)
     t1 = time.perf_counter()
 
     def expect() -> None:

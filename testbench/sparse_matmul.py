@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights, sparse_matvec
+from neurotile.neurons.synapses import (
+    CSRMatrix,
+    SparseParams,
+    dense_writes,
+    random_weights,
+    sparse_matvec,
+)
 from neurotile.testbench.common import (
     Scoreboard,
     amaranth_loop,
@@ -263,8 +269,11 @@ class StepChecker:
     output = "results"
 
     def __init__(self, params: SparseParams, runs: Sequence[Run], *, seed: int,
-                 gap: float = 0.2, stall: float = 0.2, reset_cycles: int = 2) -> None:
+                 gap: float = 0.2, stall: float = 0.2, reset_cycles: int = 2,
+                 layout: str = "csr") -> None:
         self.p = params
+        self.layout = layout
+        self.write_ports = ("weight_write",) if layout == "dense" else ("ptr_write", "syn_write")
         self.runs = runs
         self.gap, self.stall = gap, stall
         self.reset_cycles = reset_cycles
@@ -298,9 +307,12 @@ class StepChecker:
             for k, v in run.settings.items():
                 yield ("set", k, v)
             csr = run.csr
-            for a, ptr in enumerate(csr.row_ptr):
+            if self.layout == "dense":
+                for addr, weight in zip(*dense_writes(csr, p)):
+                    yield ("weight_write", int(addr), int(weight))
+            for a, ptr in enumerate(csr.row_ptr if self.layout == "csr" else ()):
                 yield ("ptr_write", a, int(ptr))
-            for k in range(csr.nnz):
+            for k in range(csr.nnz if self.layout == "csr" else 0):
                 yield ("syn_write", k, pack_synapse(p, int(csr.col[k]), int(csr.weight[k])))
             if run.abort:
                 for a, x in run.abort:
@@ -327,7 +339,7 @@ class StepChecker:
     def drive(self) -> Mapping[str, int]:
         out: dict[str, int] = {}
         if not self._ports:  # first cycle: every input gets a defined value
-            for name in ("ptr_write", "syn_write"):
+            for name in self.write_ports:
                 for part in ("en", "addr", "data"):
                     self._set(out, f"{name}__{part}", 0)
             self._set(out, "events__payload", 0)
@@ -454,7 +466,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
     Keys: ``params`` (:class:`SparseParams` fields), ``steps``, ``seed``; optional ``directed``,
     ``density``, ``rate``, ``run_length``, ``grid``, ``gap``, ``stall``, ``plant`` (``[step,
     output]`` of a planted error the run must report), ``corrupt`` (the same, unannounced) and
-    ``gate_level`` (sample at the falling clock edge, for netlists with cell delays).
+    ``gate_level`` (sample at the falling clock edge, for netlists with cell delays) and
+    ``layout`` (the tile's weight layout, ``csr`` or ``dense``: how it is programmed).
     """
     p = sparse_params(cfg)
     stim = make_stimulus(p, int(cfg["steps"]), int(cfg["seed"]),
@@ -463,7 +476,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[SparseStimulus, SparseChecker]
                          run_length=cfg.get("run_length"), grid=cfg.get("grid"))
     apply_plant(cfg, stim)
     checker = SparseChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
-                            stall=float(cfg.get("stall", 0.2)))
+                            stall=float(cfg.get("stall", 0.2)),
+                            layout=cfg.get("layout", "csr"))
     return stim, checker
 
 
@@ -471,7 +485,8 @@ def max_cycles(p: SparseParams, runs: Sequence[Run], outputs: int) -> int:
     """A generous bound on the cycles a run may take, even under heavy back-pressure."""
     work = 0
     for run in runs:
-        work += run.csr.nnz + len(run.csr.row_ptr) + 8 * outputs
+        # (programming writes: CSR's, or every weight of the dense layout)
+        work += run.csr.nnz + len(run.csr.row_ptr) + p.inputs * p.outputs + 8 * outputs
         lengths = run.csr.row_lengths()
         for events in run.steps:
             work += sum(max(1, int(lengths[a])) if a < len(lengths) else 1 for a, _ in events)
@@ -488,11 +503,14 @@ def verdict(cfg: Mapping[str, Any], steps: int, report: Mapping[str, Any], field
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Run the checker in Amaranth's simulator on a freshly built tile; return the report.
 
-    ``cfg["storage"]`` (optional) is the tile's ``storage``."""
+    ``cfg["storage"]`` and ``cfg["layout"]`` (optional) are the tile's ``storage`` and
+    ``layout``."""
     from neurotile.rtl.sparse_matmul import SparseMatmul
 
     stim, checker = check_config(cfg)
-    dut = SparseMatmul(**stim.params.structural(), storage=cfg.get("storage", "memory"))
+    options = {"layout": cfg["layout"]} if "layout" in cfg else {}
+    dut = SparseMatmul(**stim.params.structural(), storage=cfg.get("storage", "memory"),
+                       **options)
     return amaranth_loop(dut, checker, ports=component_ports,
                          max_cycles=max_cycles(stim.params, stim.runs, stim.params.outputs))
 

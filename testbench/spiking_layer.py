@@ -211,7 +211,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LayerStimulus, LayerChecker]:
     Keys: ``params`` (:class:`~neurotile.rtl.spiking_layer.SpikingLayer` keywords),
     ``steps``, ``seed``; optional ``directed``, ``density``, ``rate``, ``run_length``, ``gap``,
     ``stall``, ``plant`` (``[step, neuron]`` of a planted error the run must report) and
-    ``corrupt`` (the same, unannounced).
+    ``corrupt`` (the same, unannounced) and ``layout`` (the tile's weight layout, ``csr`` or
+    ``dense``: how the layer is programmed).
     """
     sp, lp = layer_params_of(cfg)
     stim = make_stimulus(sp, lp, int(cfg["steps"]), int(cfg["seed"]),
@@ -219,7 +220,8 @@ def check_config(cfg: Mapping[str, Any]) -> tuple[LayerStimulus, LayerChecker]:
                          rate=cfg.get("rate"), run_length=cfg.get("run_length"))
     apply_plant(cfg, stim)
     checker = LayerChecker(stim, seed=int(cfg["seed"]), gap=float(cfg.get("gap", 0.2)),
-                           stall=float(cfg.get("stall", 0.2)))
+                           stall=float(cfg.get("stall", 0.2)),
+                           layout=cfg.get("layout", "csr"))
     return stim, checker
 
 
@@ -230,11 +232,13 @@ def _max_cycles(stim: LayerStimulus) -> int:
 def run_amaranth(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Run the checker in Amaranth's simulator on a freshly built layer; return the report.
 
-    ``cfg["storage"]`` (optional) is the layer's ``storage``."""
+    ``cfg["storage"]`` and ``cfg["layout"]`` (optional) are the layer's ``storage`` and
+    ``layout``."""
     from neurotile.rtl.spiking_layer import SpikingLayer
 
     stim, checker = check_config(cfg)
-    dut = SpikingLayer(**cfg["params"], storage=cfg.get("storage", "memory"))
+    options = {"layout": cfg["layout"]} if "layout" in cfg else {}
+    dut = SpikingLayer(**cfg["params"], storage=cfg.get("storage", "memory"), **options)
     return amaranth_loop(dut, checker, ports=component_ports, max_cycles=_max_cycles(stim))
 
 

@@ -298,8 +298,10 @@ def test_sparse_tile_gate_level(build_root):
     work.mkdir(parents=True, exist_ok=True)
     (work / "tile.v").write_text(to_verilog(SparseMatmul(**params, storage="latch"), name="tile"))
     result = synthesize([work / "tile.v"], top="tile", work_dir=work / "synth")
-    assert result.cell_counts[LATCH] == 8 * (4 + 2) + 3 * 6
-    assert result.cell_counts[CLOCK_GATE] == 8 + 3
+    # Synapses (weight, column), accumulators and row pointers (5 x 4 bits) all in latches;
+    # one clock gate per word: two words of four synapses, three accumulators, five pointers.
+    assert result.cell_counts[LATCH] == 8 * (4 + 2) + 3 * 6 + 5 * 4
+    assert result.cell_counts[CLOCK_GATE] == 2 + 3 + 5
     verilog = bundle(result.netlist, top="tile", power_pins=True)
     run = dict(verilog=verilog, top="tile", test_module="neurotile.testbench.sparse_matmul",
                build_dir=work / "run", seed=4, extra_env={"COCOTB_RESOLVE_X": "random"})
