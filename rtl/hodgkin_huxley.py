@@ -487,7 +487,7 @@ class HHNeuron(wiring.Component):
                     with m.Case(14 + 3 * gi):
                         m.d.comb += [op_a.eq(gates[gi]), op_b.eq(rate)]
             with m.Default():  # operation 20 (codes above it never occur)
-                m.d.comb += [op_a.eq(gn), op_b.eq(rate)]
+                m.d.comb += [table_sel.eq(0), op_a.eq(gn), op_b.eq(rate)]
 
         to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
