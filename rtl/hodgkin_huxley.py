@@ -62,6 +62,55 @@ def cycles_per_step(p: HHIntParams) -> int:
     return ops_per_step(p) * cycles_per_op(p)
 
 
+def _multiplier(m: Module, p: HHIntParams, op_a: Signal, op_b: Signal,
+                digit: Signal) -> tuple[Signal, Signal]:
+    """The shared multiplier: ``r = (a * b + 2**(G-1)) >> G`` and the flag of its last cycle.
+
+    Digit-serial with ``digits = cycles_per_op(p)`` cycles per product: cycle ``digit`` adds
+    ``a`` times the ``digit``-th ``mul_bits``-bit digit of ``b`` (least significant first) to
+    ``high``, the part of the product above the digits consumed, and shifts ``high`` down by a
+    digit. The bits shifted out are kept only from bit ``G-1`` up (those below cannot change
+    the rounded result), so the running product is about as wide as ``a`` and its adder too.
+    ``r`` is valid in the last cycle; one cycle (``mul_bits`` at least the width of ``b``) is a
+    plain product.
+    """
+    g = p.gate_frac
+    aw, bw = operand_widths(p)
+    digits = cycles_per_op(p)
+    k = min(p.mul_bits, bw)
+    r = Signal(signed(aw + bw + 1 - g))
+    op_last = Signal()
+    if digits == 1:
+        product = Signal(signed(aw + bw + 1))
+        m.d.comb += [product.eq(op_a * op_b), op_last.eq(1),
+                     r.eq((product + (1 << (g - 1))) >> g)]
+        return r, op_last
+    padded = Signal(unsigned(digits * k))
+    b_digit = Signal(unsigned(k))
+    high = Signal(signed(aw + 1))        # floor(a * (digits consumed) / 2**(k * digit))
+    total = Signal(signed(aw + k + 2))   # high + a * this digit
+    m.d.comb += [
+        padded.eq(op_b),
+        b_digit.eq(padded.word_select(digit, k)),
+        total.eq(Mux(digit == 0, 0, high) + op_a * b_digit),
+        op_last.eq(digit == digits - 1),
+    ]
+    m.d.sync += high.eq(total >> k)
+    last_shift = k * (digits - 1)        # weight of the last cycle's total: 2**last_shift
+    if last_shift >= g - 1:
+        kept = last_shift - (g - 1)      # shifted-out bits G-1 .. last_shift-1
+        if kept:
+            low = Signal(unsigned(kept))
+            m.d.sync += low.eq(Cat(low, total[:k])[k:])
+            upper = Cat(low, total).as_signed()   # the product >> (G-1)
+        else:
+            upper = total
+        m.d.comb += r.eq((upper + 1) >> 1)
+    else:  # every shifted-out bit lies below G-1
+        m.d.comb += r.eq((total + (1 << (g - 1 - last_shift))) >> (g - last_shift))
+    return r, op_last
+
+
 def output_layout(p: HHIntParams) -> data.StructLayout:
     """Payload of the output stream: the neuron's state after one Euler step.
 
@@ -88,7 +137,7 @@ class HHNeuron(wiring.Component):
     Each Euler step of ``dt_us`` microseconds is 15 multiplier operations. Each operation forms
     ``r = (a * b + 2**(G-1)) >> G`` (``G = gate_frac``) for one term of
     :func:`~neurotile.neurons.hodgkin_huxley.hh_int_step` and takes :func:`cycles_per_op`
-    clock cycles: the multiplier consumes ``mul_bits`` bits of ``b`` per cycle, most significant
+    clock cycles: the multiplier consumes ``mul_bits`` bits of ``b`` per cycle, least significant
     digit first (``mul_bits`` at least the width of ``b``: one cycle). The operations, in order:
 
     ====== ============================== ==============================
@@ -168,7 +217,6 @@ class HHNeuron(wiring.Component):
         g = p.gate_frac
         aw, bw = operand_widths(p)
         digits = cycles_per_op(p)
-        k = min(p.mul_bits, bw)
         acc_width = p.acc_bound.bit_length() + 1
 
         # -- state -----------------------------------------------------------------------
@@ -180,7 +228,7 @@ class HHNeuron(wiring.Component):
         acc = Signal(signed(acc_width))
         prod = Signal(signed(aw))
         phase = Signal(range(OPS_PER_STEP))   # which operation
-        digit = Signal(range(max(2, digits)))  # which digit of b, most significant first
+        digit = Signal(range(max(2, digits)))  # which digit of b, least significant first
         spike = Signal()
         out = self.output.payload
         m.d.comb += [out.spike.eq(spike), out.v.eq(v), out.m.eq(gm), out.h.eq(gh), out.n.eq(gn),
@@ -210,28 +258,10 @@ class HHNeuron(wiring.Component):
             with m.Default():  # unused codes: the ROM reads 0
                 m.d.comb += [rate_a.eq(0), rate_b.eq(0)]
 
-        # -- the shared multiplier: digit-serial, most significant digit of b first ------------
+        # -- the shared multiplier: digit-serial, least significant digit of b first ----------
         op_a = Signal(signed(aw))
         op_b = Signal(unsigned(bw))
-        product = Signal(signed(aw + bw + 1))   # a * b, complete in the last digit cycle
-        r = Signal(signed(aw + bw + 1 - g))
-        op_last = Signal()
-        if digits == 1:
-            m.d.comb += [product.eq(op_a * op_b), op_last.eq(1)]
-        else:
-            padded = Signal(unsigned(digits * k))
-            b_digit = Signal(unsigned(k))
-            word = Signal(range(digits))
-            partial = Signal(signed(aw + bw + 1))  # a * (the digits of b consumed so far)
-            m.d.comb += [
-                padded.eq(op_b),
-                word.eq(digits - 1 - digit),
-                b_digit.eq(padded.word_select(word, k)),
-                product.eq(Mux(digit == 0, 0, partial << k) + op_a * b_digit),
-                op_last.eq(digit == digits - 1),
-            ]
-            m.d.sync += partial.eq(product)
-        m.d.comb += r.eq((product + (1 << (g - 1))) >> g)
+        r, op_last = _multiplier(m, p, op_a, op_b, digit)
 
         cur_scaled = self.current.payload << (p.v_frac - CURRENT_FRAC)
 
@@ -348,7 +378,6 @@ class HHNeuron(wiring.Component):
         ops = ops_per_step(p)
         aw, bw = operand_widths(p)
         digits = cycles_per_op(p)
-        k = min(p.mul_bits, bw)
         acc_width = p.acc_bound.bit_length() + 1
 
         # -- state -----------------------------------------------------------------------
@@ -361,7 +390,7 @@ class HHNeuron(wiring.Component):
         prod = Signal(signed(aw))
         rate = Signal(unsigned(bw))             # the interpolated B of the gate being updated
         phase = Signal(range(ops))              # which operation
-        digit = Signal(range(max(2, digits)))   # which digit of b, most significant first
+        digit = Signal(range(max(2, digits)))   # which digit of b, least significant first
         spike = Signal()
         out = self.output.payload
         m.d.comb += [out.spike.eq(spike), out.v.eq(v), out.m.eq(gm), out.h.eq(gh), out.n.eq(gn),
@@ -396,28 +425,10 @@ class HHNeuron(wiring.Component):
             with m.Default():  # unused codes: the ROM reads 0
                 m.d.comb += [rom_t.eq(0), rom_d.eq(0)]
 
-        # -- the shared multiplier: digit-serial, most significant digit of b first ------------
+        # -- the shared multiplier: digit-serial, least significant digit of b first ----------
         op_a = Signal(signed(aw))
         op_b = Signal(unsigned(bw))
-        product = Signal(signed(aw + bw + 1))   # a * b, complete in the last digit cycle
-        r = Signal(signed(aw + bw + 1 - g))
-        op_last = Signal()
-        if digits == 1:
-            m.d.comb += [product.eq(op_a * op_b), op_last.eq(1)]
-        else:
-            padded = Signal(unsigned(digits * k))
-            b_digit = Signal(unsigned(k))
-            word = Signal(range(digits))
-            partial = Signal(signed(aw + bw + 1))  # a * (the digits of b consumed so far)
-            m.d.comb += [
-                padded.eq(op_b),
-                word.eq(digits - 1 - digit),
-                b_digit.eq(padded.word_select(word, k)),
-                product.eq(Mux(digit == 0, 0, partial << k) + op_a * b_digit),
-                op_last.eq(digit == digits - 1),
-            ]
-            m.d.sync += partial.eq(product)
-        m.d.comb += r.eq((product + (1 << (g - 1))) >> g)
+        r, op_last = _multiplier(m, p, op_a, op_b, digit)
 
         cur_scaled = self.current.payload << (p.v_frac - CURRENT_FRAC)
 
