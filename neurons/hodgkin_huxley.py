@@ -254,6 +254,10 @@ class HHIntParams:
     ``mul_bits``: bits of the multiplier's second operand the hardware consumes per clock cycle
     (a digit-serial multiplier; at least the operand width means one product per cycle). It sets
     area and cycles per step only: the results are the same for every value.
+    ``interp``: 0 reads the entry of V's table cell (its value at the cell's midpoint); 1 keeps
+    the rates at the cell edges (``table_size + 1`` nodes) with the slope to the next node and
+    interpolates linearly on the multiplier (coarser tables for the same accuracy; six more
+    multiplications per step). ``table_bits`` goes down to -2 (one node per 4 mV) with it.
     """
 
     v_frac: int = 10      # fraction bits of V (mV), 8..16
@@ -261,10 +265,12 @@ class HHIntParams:
     dt_us: int = 25       # Euler step (us), 1..100 and dt*(alpha+beta) < 1
     table_bits: int = 0   # log2 of table entries per mV, -1..3
     mul_bits: int = 4     # multiplier digit (bits per clock), 1..32; hardware only
+    interp: int = 0       # 1: linear interpolation between table nodes, 0: nearest entry
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
-                             ("table_bits", -1, 3), ("mul_bits", 1, 32)):
+                             ("interp", 0, 1), ("table_bits", -2 if self.interp == 1 else -1, 3),
+                             ("mul_bits", 1, 32)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
@@ -314,9 +320,17 @@ class HHIntParams:
         return int(TABLE_V_MIN * 2.0 ** self.table_bits)
 
     def _table_voltages(self) -> np.ndarray:
-        """Midpoint voltage (mV) of each table cell."""
+        """Voltage (mV) of each table entry: each cell's midpoint, or with ``interp`` each
+        cell's lower edge and the top end (``table_size + 1`` nodes)."""
         step = 2.0 ** -self.table_bits
+        if self.interp:
+            return TABLE_V_MIN + np.arange(self.table_size + 1) * step
         return TABLE_V_MIN + (np.arange(self.table_size) + 0.5) * step
+
+    @property
+    def frac_bits(self) -> int:
+        """Bits of V below the table index (V's position within its cell)."""
+        return self.v_frac - self.table_bits
 
     def _worst_b(self) -> float:
         r = rates(self._table_voltages())
@@ -326,7 +340,9 @@ class HHIntParams:
     def tables(self) -> dict[str, tuple[int, ...]]:
         """Rate tables: ``A_x = round(dt a_x 2**G)`` and ``B_x = round(dt (a_x + b_x) 2**G)``.
 
-        Keys ``Am, Bm, Ah, Bh, An, Bn``; entry ``i`` is the rate at the midpoint of cell ``i``.
+        Keys ``Am, Bm, Ah, Bh, An, Bn``; entry ``i`` is the rate at the midpoint of cell ``i``,
+        or with ``interp`` at the lower edge of cell ``i`` (``table_size + 1`` entries: the last
+        is the top end).
         """
         r = rates(self._table_voltages())
         out = {}
@@ -336,6 +352,14 @@ class HHIntParams:
             out["A" + g] = tuple(int(x) for x in np.round(self.dt_ms * a * self.one))
             out["B" + g] = tuple(int(x) for x in np.round(self.dt_ms * (a + b) * self.one))
         return out
+
+    @cached_property
+    def slopes(self) -> dict[str, tuple[int, ...]]:
+        """With ``interp``: ``D_x[i] = T_x[i + 1] - T_x[i]`` for each table (signed,
+        ``table_size`` entries), the difference the interpolation scales. Empty without."""
+        if not self.interp:
+            return {}
+        return {k: tuple(b - a for a, b in zip(t[:-1], t[1:])) for k, t in self.tables.items()}
 
     def _const(self, value: float) -> int:
         return int(round(value * self.one))
@@ -406,7 +430,7 @@ class HHIntParams:
     def structural(self) -> dict[str, int]:
         """The generator parameters (what the hardware is built from)."""
         return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
-                "table_bits": self.table_bits, "mul_bits": self.mul_bits}
+                "table_bits": self.table_bits, "mul_bits": self.mul_bits, "interp": self.interp}
 
 
 @dataclass
@@ -429,8 +453,37 @@ def _mul(a: np.ndarray, b: np.ndarray | int, shift: int) -> np.ndarray:
 
 def table_index(v: np.ndarray, p: HHIntParams) -> np.ndarray:
     """Rate-table index of V: ``floor((V - Vmin) * 2**table_bits)`` clamped to the table."""
-    raw = (np.asarray(v, dtype=np.int64) >> (p.v_frac - p.table_bits)) - p.table_offset
+    raw = (np.asarray(v, dtype=np.int64) >> p.frac_bits) - p.table_offset
     return np.clip(raw, 0, p.table_size - 1)
+
+
+def table_fraction(v: np.ndarray, p: HHIntParams) -> np.ndarray:
+    """With ``interp``: V's position within its table cell as a gate-format fraction.
+
+    The ``frac_bits`` bits of V below the index, shifted to ``gate_frac`` bits (truncated when
+    there are more); 0 below the table and all ones (just under the top node) above it.
+    """
+    v = np.asarray(v, dtype=np.int64)
+    fb = p.frac_bits
+    raw = (v >> fb) - p.table_offset
+    low = v & ((1 << fb) - 1)
+    low = np.where(raw < 0, 0, np.where(raw > p.table_size - 1, (1 << fb) - 1, low))
+    shift = p.gate_frac - fb
+    return low << shift if shift >= 0 else low >> -shift
+
+
+def table_rates(v: np.ndarray, p: HHIntParams) -> dict[str, np.ndarray]:
+    """The six rate operands ``A_x``, ``B_x`` at V, as the hardware forms them: the entry of
+    V's cell, or with ``interp`` ``T[k] + mul(D[k], f)`` (:func:`table_fraction`)."""
+    k = table_index(v, p)
+    out = {}
+    for key, table in p.tables.items():
+        t = np.asarray(table, dtype=np.int64)[k]
+        if p.interp:
+            f = table_fraction(v, p)
+            t = t + _mul(np.asarray(p.slopes[key], dtype=np.int64)[k], f, p.gate_frac)
+        out[key] = t
+    return out
 
 
 def hh_int_step(
@@ -449,6 +502,9 @@ def hh_int_step(
         x'   = clamp(x + A_x[k] - mul(x, B_x[k]), 0, 2**G - 1)      for x = m, h, n
         V'   = clamp(acc, -2**(v_width-1), 2**(v_width-1) - 1)
         spike = V < 0 <= V'
+
+    With ``interp`` each rate operand is ``T[k] + mul(D[k], f)`` instead of the entry ``T[k]``
+    (:func:`table_rates`).
 
     The Na and K chains use the old gates, exactly as forward Euler does; ``acc`` is formed at
     full width and saturated once.
@@ -471,12 +527,10 @@ def hh_int_step(
     acc = acc - _mul(x, p.k_k, g)
     acc = acc - _mul(v - p.e_l, p.k_l, g)
 
-    k = table_index(v, p)
+    rate = table_rates(v, p)
     new = {}
     for name, x in (("m", m), ("h", h), ("n", n)):
-        a = np.asarray(p.tables["A" + name], dtype=np.int64)[k]
-        b = np.asarray(p.tables["B" + name], dtype=np.int64)[k]
-        new[name] = np.clip(x + a - _mul(x, b, g), 0, p.gate_max)
+        new[name] = np.clip(x + rate["A" + name] - _mul(x, rate["B" + name], g), 0, p.gate_max)
     v_new = np.clip(acc, p.v_min, p.v_max)
     spikes = (v < 0) & (v_new >= 0)
     return HHIntState(v_new, new["m"], new["h"], new["n"]), spikes
@@ -559,9 +613,10 @@ class HHConfig(NeuronConfig):
               high=20),
         Param("dt_us", int, 25, "forward-Euler step in microseconds (gate-stable)", low=1,
               high=100),
-        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits", low=-1,
+        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits", low=-2,
               high=3),
         Param("mul_bits", int, 4, "multiplier bits per cycle (hardware only)", low=1, high=32),
+        Param("interp", int, 0, "1: interpolate linearly between table nodes", low=0, high=1),
     )
     DT_MS = FLOAT_DT_MS
     INPUT_UNIT = "uA/cm^2"

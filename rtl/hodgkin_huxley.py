@@ -13,13 +13,18 @@ from amaranth.lib.wiring import In, Out
 
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, HHIntParams
 
-__all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "operand_widths",
-           "cycles_per_op", "cycles_per_step"]
+__all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_step",
+           "operand_widths", "cycles_per_op", "cycles_per_step"]
 
-#: Multiplications in one forward-Euler step (one per multiplier operation).
+#: Multiplications in one forward-Euler step with nearest-entry tables (``interp=0``).
 OPS_PER_STEP = 15
 
-_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
+_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
+
+
+def ops_per_step(p: HHIntParams) -> int:
+    """Multiplier operations in one Euler step: 15, or 21 with ``interp`` (one more per rate)."""
+    return OPS_PER_STEP + 6 * p.interp
 
 
 def hh_params(**kwargs: object) -> HHIntParams:
@@ -53,8 +58,57 @@ def cycles_per_op(p: HHIntParams) -> int:
 
 
 def cycles_per_step(p: HHIntParams) -> int:
-    """Clock cycles of one forward-Euler step: ``15 * cycles_per_op``."""
-    return OPS_PER_STEP * cycles_per_op(p)
+    """Clock cycles of one forward-Euler step: ``ops_per_step * cycles_per_op``."""
+    return ops_per_step(p) * cycles_per_op(p)
+
+
+def _multiplier(m: Module, p: HHIntParams, op_a: Signal, op_b: Signal,
+                digit: Signal) -> tuple[Signal, Signal]:
+    """The shared multiplier: ``r = (a * b + 2**(G-1)) >> G`` and the flag of its last cycle.
+
+    Digit-serial with ``digits = cycles_per_op(p)`` cycles per product: cycle ``digit`` adds
+    ``a`` times the ``digit``-th ``mul_bits``-bit digit of ``b`` (least significant first) to
+    ``high``, the part of the product above the digits consumed, and shifts ``high`` down by a
+    digit. The bits shifted out are kept only from bit ``G-1`` up (those below cannot change
+    the rounded result), so the running product is about as wide as ``a`` and its adder too.
+    ``r`` is valid in the last cycle; one cycle (``mul_bits`` at least the width of ``b``) is a
+    plain product.
+    """
+    g = p.gate_frac
+    aw, bw = operand_widths(p)
+    digits = cycles_per_op(p)
+    k = min(p.mul_bits, bw)
+    r = Signal(signed(aw + bw + 1 - g))
+    op_last = Signal()
+    if digits == 1:
+        product = Signal(signed(aw + bw + 1))
+        m.d.comb += [product.eq(op_a * op_b), op_last.eq(1),
+                     r.eq((product + (1 << (g - 1))) >> g)]
+        return r, op_last
+    padded = Signal(unsigned(digits * k))
+    b_digit = Signal(unsigned(k))
+    high = Signal(signed(aw + 1))        # floor(a * (digits consumed) / 2**(k * digit))
+    total = Signal(signed(aw + k + 2))   # high + a * this digit
+    m.d.comb += [
+        padded.eq(op_b),
+        b_digit.eq(padded.word_select(digit, k)),
+        total.eq(Mux(digit == 0, 0, high) + op_a * b_digit),
+        op_last.eq(digit == digits - 1),
+    ]
+    m.d.sync += high.eq(total >> k)
+    last_shift = k * (digits - 1)        # weight of the last cycle's total: 2**last_shift
+    if last_shift >= g - 1:
+        kept = last_shift - (g - 1)      # shifted-out bits G-1 .. last_shift-1
+        if kept:
+            low = Signal(unsigned(kept))
+            m.d.sync += low.eq(Cat(low, total[:k])[k:])
+            upper = Cat(low, total).as_signed()   # the product >> (G-1)
+        else:
+            upper = total
+        m.d.comb += r.eq((upper + 1) >> 1)
+    else:  # every shifted-out bit lies below G-1
+        m.d.comb += r.eq((total + (1 << (g - 1 - last_shift))) >> (g - last_shift))
+    return r, op_last
 
 
 def output_layout(p: HHIntParams) -> data.StructLayout:
@@ -83,7 +137,7 @@ class HHNeuron(wiring.Component):
     Each Euler step of ``dt_us`` microseconds is 15 multiplier operations. Each operation forms
     ``r = (a * b + 2**(G-1)) >> G`` (``G = gate_frac``) for one term of
     :func:`~neurotile.neurons.hodgkin_huxley.hh_int_step` and takes :func:`cycles_per_op`
-    clock cycles: the multiplier consumes ``mul_bits`` bits of ``b`` per cycle, most significant
+    clock cycles: the multiplier consumes ``mul_bits`` bits of ``b`` per cycle, least significant
     digit first (``mul_bits`` at least the width of ``b``: one cycle). The operations, in order:
 
     ====== ============================== ==============================
@@ -142,9 +196,9 @@ class HHNeuron(wiring.Component):
     """
 
     def __init__(self, *, v_frac: int = 10, gate_frac: int = 16, dt_us: int = 25,
-                 table_bits: int = 0, mul_bits: int = 4) -> None:
+                 table_bits: int = 0, mul_bits: int = 4, interp: int = 0) -> None:
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
-                               table_bits=table_bits, mul_bits=mul_bits)
+                               table_bits=table_bits, mul_bits=mul_bits, interp=interp)
         super().__init__({
             "current": In(stream.Signature(signed(CURRENT_WIDTH))),
             "output": Out(stream.Signature(output_layout(p))),
@@ -156,12 +210,13 @@ class HHNeuron(wiring.Component):
         return cycles_per_step(self.p)
 
     def elaborate(self, platform):
+        if self.p.interp:
+            return self._elaborate_interp()
         m = Module()
         p = self.p
         g = p.gate_frac
         aw, bw = operand_widths(p)
         digits = cycles_per_op(p)
-        k = min(p.mul_bits, bw)
         acc_width = p.acc_bound.bit_length() + 1
 
         # -- state -----------------------------------------------------------------------
@@ -173,7 +228,7 @@ class HHNeuron(wiring.Component):
         acc = Signal(signed(acc_width))
         prod = Signal(signed(aw))
         phase = Signal(range(OPS_PER_STEP))   # which operation
-        digit = Signal(range(max(2, digits)))  # which digit of b, most significant first
+        digit = Signal(range(max(2, digits)))  # which digit of b, least significant first
         spike = Signal()
         out = self.output.payload
         m.d.comb += [out.spike.eq(spike), out.v.eq(v), out.m.eq(gm), out.h.eq(gh), out.n.eq(gn),
@@ -203,28 +258,10 @@ class HHNeuron(wiring.Component):
             with m.Default():  # unused codes: the ROM reads 0
                 m.d.comb += [rate_a.eq(0), rate_b.eq(0)]
 
-        # -- the shared multiplier: digit-serial, most significant digit of b first ------------
+        # -- the shared multiplier: digit-serial, least significant digit of b first ----------
         op_a = Signal(signed(aw))
         op_b = Signal(unsigned(bw))
-        product = Signal(signed(aw + bw + 1))   # a * b, complete in the last digit cycle
-        r = Signal(signed(aw + bw + 1 - g))
-        op_last = Signal()
-        if digits == 1:
-            m.d.comb += [product.eq(op_a * op_b), op_last.eq(1)]
-        else:
-            padded = Signal(unsigned(digits * k))
-            b_digit = Signal(unsigned(k))
-            word = Signal(range(digits))
-            partial = Signal(signed(aw + bw + 1))  # a * (the digits of b consumed so far)
-            m.d.comb += [
-                padded.eq(op_b),
-                word.eq(digits - 1 - digit),
-                b_digit.eq(padded.word_select(word, k)),
-                product.eq(Mux(digit == 0, 0, partial << k) + op_a * b_digit),
-                op_last.eq(digit == digits - 1),
-            ]
-            m.d.sync += partial.eq(product)
-        m.d.comb += r.eq((product + (1 << (g - 1))) >> g)
+        r, op_last = _multiplier(m, p, op_a, op_b, digit)
 
         cur_scaled = self.current.payload << (p.v_frac - CURRENT_FRAC)
 
@@ -313,5 +350,177 @@ class HHNeuron(wiring.Component):
                 v.eq(v_next),
                 spike.eq((v < 0) & (v_next >= 0)),
                 self.output.valid.eq(1),  # the output register is empty during a step
+            ]
+        return m
+
+    def _elaborate_interp(self):
+        """The design with interpolated tables (``interp=1``): 21 operations per step.
+
+        Operations 0-11 are those of the nearest-entry design. Then, for each gate x of m, h, n
+        in turn (``i`` = 0, 1, 2), with ``f`` V's position within its table cell
+        (:func:`~neurotile.neurons.hodgkin_huxley.table_fraction`):
+
+        ========== ====================== =================================
+        op         ``a * b``              result
+        ========== ====================== =================================
+        12 + 3i    ``DB_x[k] * f``        ``rate = TB_x[k] + r``
+        13 + 3i    ``DA_x[k] * f``        ``p = TA_x[k] + r``
+        14 + 3i    ``x * rate``           ``x = clamp(x + p - r)``
+        20         (same operation)       ``V = sat(acc)``, ``spike``, output valid
+        ========== ====================== =================================
+
+        One ROM holds the node value ``T`` and the slope ``D`` of all six tables, selected by
+        the operation; ``rate`` is the one register this design adds.
+        """
+        m = Module()
+        p = self.p
+        g = p.gate_frac
+        ops = ops_per_step(p)
+        aw, bw = operand_widths(p)
+        digits = cycles_per_op(p)
+        acc_width = p.acc_bound.bit_length() + 1
+
+        # -- state -----------------------------------------------------------------------
+        s0 = p.initial_state(1)
+        v = Signal(signed(p.v_width), init=int(s0.v[0]))
+        gm = Signal(unsigned(g), init=int(s0.m[0]))
+        gh = Signal(unsigned(g), init=int(s0.h[0]))
+        gn = Signal(unsigned(g), init=int(s0.n[0]))
+        acc = Signal(signed(acc_width))
+        prod = Signal(signed(aw))
+        rate = Signal(unsigned(bw))             # the interpolated B of the gate being updated
+        phase = Signal(range(ops))              # which operation
+        digit = Signal(range(max(2, digits)))   # which digit of b, least significant first
+        spike = Signal()
+        out = self.output.payload
+        m.d.comb += [out.spike.eq(spike), out.v.eq(v), out.m.eq(gm), out.h.eq(gh), out.n.eq(gn),
+                     out.index.eq(0), out.last.eq(1)]
+
+        # -- rate tables: node values and slopes, indexed by the old V ----------------------
+        fb = p.frac_bits
+        raw = Signal(signed(p.v_width - fb + 1))
+        m.d.comb += raw.eq((v >> fb) - p.table_offset)
+        index = Signal(range(p.table_size))
+        frac = Signal(unsigned(fb))
+        with m.If(raw < 0):
+            m.d.comb += [index.eq(0), frac.eq(0)]
+        with m.Elif(raw > p.table_size - 1):
+            m.d.comb += [index.eq(p.table_size - 1), frac.eq((1 << fb) - 1)]
+        with m.Else():
+            m.d.comb += [index.eq(raw), frac.eq(v[:fb])]
+        frac_g = Signal(unsigned(g))   # f in gate format
+        m.d.comb += frac_g.eq(frac << (g - fb) if g >= fb else frac >> (fb - g))
+
+        slope_width = 1 + max(abs(d) for t in p.slopes.values() for d in t).bit_length()
+        table_sel = Signal(range(6))   # 2 * gate + (0: B, 1: A)
+        rom_t = Signal(unsigned(g))
+        rom_d = Signal(signed(slope_width))
+        with m.Switch(Cat(index, table_sel)):
+            for gi, name in enumerate("mhn"):
+                for half, kind in enumerate("BA"):
+                    t, d = p.tables[kind + name], p.slopes[kind + name]
+                    for i in range(p.table_size):
+                        with m.Case(i | ((2 * gi + half) << len(index))):
+                            m.d.comb += [rom_t.eq(t[i]), rom_d.eq(d[i])]
+            with m.Default():  # unused codes: the ROM reads 0
+                m.d.comb += [rom_t.eq(0), rom_d.eq(0)]
+
+        # -- the shared multiplier: digit-serial, least significant digit of b first ----------
+        op_a = Signal(signed(aw))
+        op_b = Signal(unsigned(bw))
+        r, op_last = _multiplier(m, p, op_a, op_b, digit)
+
+        cur_scaled = self.current.payload << (p.v_frac - CURRENT_FRAC)
+
+        # Gate update of the third operation of each gate, where op_a is the gate and prod
+        # holds its interpolated A.
+        gate_full = Signal(signed(max(aw, g + 2) + 2))
+        gate_next = Signal(unsigned(g))
+        m.d.comb += [
+            gate_full.eq(op_a + prod - r),
+            gate_next.eq(Mux(gate_full < 0, 0,
+                             Mux(gate_full > p.gate_max, p.gate_max, gate_full))),
+        ]
+        rate_next = Signal(signed(g + 2))   # T + r of the first two operations of each gate
+        m.d.comb += rate_next.eq(rom_t + r)
+
+        v_next = Signal(signed(p.v_width))
+        m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
+
+        # -- sequence -----------------------------------------------------------------------
+        first = (phase == 0) & (digit == 0)
+        start = Signal()
+        m.d.comb += [
+            self.current.ready.eq(first & (~self.output.valid | self.output.ready)),
+            start.eq(self.current.valid & self.current.ready),
+        ]
+        with m.If(self.output.ready):
+            m.d.sync += self.output.valid.eq(0)
+        with m.If(~first | start):
+            if digits > 1:
+                m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
+            with m.If(op_last):
+                m.d.sync += phase.eq(Mux(phase == ops - 1, 0, phase + 1))
+
+        if digits > 1:
+            with m.If(start):
+                m.d.sync += prod.eq(cur_scaled)
+            cur_operand = Mux(digit == 0, cur_scaled, prod)
+        else:
+            cur_operand = cur_scaled
+
+        gates = (gm, gh, gn)
+        with m.Switch(phase):
+            with m.Case(0):
+                m.d.comb += [op_a.eq(cur_operand), op_b.eq(p.k_i)]
+            with m.Case(1):
+                m.d.comb += [op_a.eq(v - p.e_na), op_b.eq(gm)]
+            with m.Case(2, 3):
+                m.d.comb += [op_a.eq(prod), op_b.eq(gm)]
+            with m.Case(4):
+                m.d.comb += [op_a.eq(prod), op_b.eq(gh)]
+            with m.Case(5):
+                m.d.comb += [op_a.eq(prod), op_b.eq(p.k_na)]
+            with m.Case(6):
+                m.d.comb += [op_a.eq(v - p.e_k), op_b.eq(gn)]
+            with m.Case(7, 8, 9):
+                m.d.comb += [op_a.eq(prod), op_b.eq(gn)]
+            with m.Case(10):
+                m.d.comb += [op_a.eq(prod), op_b.eq(p.k_k)]
+            with m.Case(11):
+                m.d.comb += [op_a.eq(v - p.e_l), op_b.eq(p.k_l)]
+            for gi in range(3):
+                with m.Case(12 + 3 * gi):
+                    m.d.comb += [table_sel.eq(2 * gi), op_a.eq(rom_d), op_b.eq(frac_g)]
+                with m.Case(13 + 3 * gi):
+                    m.d.comb += [table_sel.eq(2 * gi + 1), op_a.eq(rom_d), op_b.eq(frac_g)]
+                if gi < 2:
+                    with m.Case(14 + 3 * gi):
+                        m.d.comb += [op_a.eq(gates[gi]), op_b.eq(rate)]
+            with m.Default():  # operation 20 (codes above it never occur)
+                m.d.comb += [table_sel.eq(0), op_a.eq(gn), op_b.eq(rate)]
+
+        to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
+        sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
+        to_rate = (phase == 12) | (phase == 15) | (phase == 18)
+        a_to_prod = (phase == 13) | (phase == 16) | (phase == 19)
+        with m.If(op_last & (phase == 0) & (~first | start)):
+            m.d.sync += acc.eq(v + r)
+        with m.If(op_last & sub_acc):
+            m.d.sync += acc.eq(acc - r)
+        with m.If(op_last & (to_prod | a_to_prod)):
+            m.d.sync += prod.eq(Mux(to_prod, r, rate_next))
+        with m.If(op_last & to_rate):
+            m.d.sync += rate.eq(rate_next)
+        with m.If(op_last & (phase == 14)):
+            m.d.sync += gm.eq(gate_next)
+        with m.If(op_last & (phase == 17)):
+            m.d.sync += gh.eq(gate_next)
+        with m.If(op_last & (phase == ops - 1)):
+            m.d.sync += [
+                gn.eq(gate_next),
+                v.eq(v_next),
+                spike.eq((v < 0) & (v_next >= 0)),
+                self.output.valid.eq(1),
             ]
         return m

@@ -19,7 +19,7 @@ from amaranth.lib import wiring
 from neurotile.neurons.spec import Param
 from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
 from neurotile.rtl.hh_runner import HHRunner
-from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params
+from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params, ops_per_step
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.vectors import Script
@@ -27,7 +27,7 @@ from neurotile.tapeout.vectors import Script
 __all__ = ["ADAPTER", "hh_regmap"]
 
 ADAPTER_ID = 0x48
-_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
 RUN_BITS = 4
 
 
@@ -132,13 +132,14 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
     p = _params(params)
     a = regmap.address
     per_mv = 2.0 ** p.table_bits
+    interp = ", interpolated linearly between them" if p.interp else ""
     how = f"""\
 One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC), integrated by
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
 fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits.
-The rate functions are tables indexed by V ({per_mv:g} entries per mV), so all three gates
-follow V. One multiplier, shared by the 15 products of a step and consuming {p.mul_bits} bits per
-cycle, computes a step in {cycles_per_step(p)} clock cycles.
+The rate functions are tables indexed by V ({per_mv:g} entries per mV{interp}), so all three
+gates follow V. One multiplier, shared by the {ops_per_step(p)} products of a step and consuming
+{p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
 
 The arithmetic is exactly neurotile's integer reference (`hh_int_step`); the test in `test/`
 compares V{', m, h, n' if params.get('gate_readback') else ''} and the spike flag after every run
@@ -177,6 +178,7 @@ ADAPTER = TapeoutAdapter(
         Param("dt_us", int, 25, "forward-Euler step in microseconds"),
         Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits"),
         Param("mul_bits", int, 4, "multiplier bits per cycle"),
+        Param("interp", int, 0, "1: interpolate linearly between table nodes"),
         Param("gate_readback", bool, False, "add registers M, H, N to read the gates (costs area)"),
     ),
     regmap=hh_regmap,

@@ -31,6 +31,11 @@ DESIGNS = {
     "parallel-small": (dict(mul_bits=32, v_frac=8, gate_frac=12, dt_us=20, table_bits=1), 400),
     "serial-1bit": (dict(mul_bits=1, v_frac=12, gate_frac=18, dt_us=10), 50),
     "digits-padded": (dict(mul_bits=7, table_bits=-1), 120),
+    # interpolated tables: 4 mV nodes; and 0.5 mV nodes with more V bits below the index than
+    # gate bits (the fraction is truncated) on the 1-bit serial multiplier
+    "interp-4mV": (dict(interp=1, table_bits=-2), 240),
+    "interp-fine-1bit": (dict(interp=1, table_bits=1, mul_bits=1, v_frac=16, gate_frac=14,
+                              dt_us=10), 40),
 }
 
 
@@ -122,9 +127,10 @@ def test_output_layout_fields_in_order():
     assert dut.output.payload.shape() == layout
 
 
-@pytest.mark.parametrize("mul_bits", [32, 4])
-def test_a_step_takes_cycles_per_step_and_back_pressure_holds(mul_bits):
-    dut = HHNeuron(mul_bits=mul_bits)
+@pytest.mark.parametrize("kwargs", [dict(mul_bits=32), dict(mul_bits=4),
+                                    dict(interp=1, table_bits=-2)])
+def test_a_step_takes_cycles_per_step_and_back_pressure_holds(kwargs):
+    dut = HHNeuron(**kwargs)
     p = dut.p
     cps = cycles_per_step(p)
     currents = [p.current_code(10.0)] * 6
@@ -181,6 +187,8 @@ def test_cycle_counts_follow_the_operand_width():
     assert cycles_per_step(p) == 75
     assert cycles_per_step(HHIntParams(mul_bits=32)) == 15
     assert cycles_per_step(HHIntParams(mul_bits=1)) == 15 * b
+    # interpolation: two more products per gate and rate pair, 21 in all
+    assert cycles_per_step(HHIntParams(interp=1, table_bits=-2)) == 21 * 5
 
 
 def test_same_parameters_give_identical_verilog():
@@ -190,6 +198,9 @@ def test_same_parameters_give_identical_verilog():
     assert first == again
     assert first != other
     assert "module hh_neuron_v10_g14_dt25_t0_k4(" in first
+    interp = elaborate(BLOCK, {"interp": 1, "table_bits": -2}).verilog
+    assert interp == elaborate(BLOCK, {"interp": 1, "table_bits": -2}).verilog
+    assert "module hh_neuron_v10_g16_dt25_tm2_i_k4(" in interp
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [

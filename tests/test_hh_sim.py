@@ -23,6 +23,8 @@ DESIGNS = {
     "default": (dict(), 1000),
     # One product per cycle, coarser formats, finer table, a different dt: 20 ms.
     "parallel-small": (dict(mul_bits=32, v_frac=8, gate_frac=12, dt_us=20, table_bits=1), 1000),
+    # Rates interpolated between 4 mV table nodes (21 products per step): 20 ms.
+    "interp-4mV": (dict(interp=1, table_bits=-2), 800),
 }
 
 

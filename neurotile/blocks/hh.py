@@ -11,7 +11,7 @@ from neurotile.neurons.hodgkin_huxley import HHIntParams
 
 __all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
-_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits")
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
 
 
 def int_params(params: dict[str, Any]) -> HHIntParams:
@@ -23,7 +23,8 @@ def int_params(params: dict[str, Any]) -> HHIntParams:
 
 def _top(p: HHIntParams) -> str:
     table = str(p.table_bits) if p.table_bits >= 0 else f"m{-p.table_bits}"
-    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}_k{p.mul_bits}"
+    interp = "_i" if p.interp else ""
+    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}_k{p.mul_bits}"
 
 
 def _build(params: dict[str, Any]):
@@ -123,8 +124,11 @@ BLOCK = Block(
         Param("v_frac", int, 10, "fraction bits of V (mV); V is 8 + v_frac bits (8..16)"),
         Param("gate_frac", int, 16, "fraction bits of gates m, h, n and rate tables (8..20)"),
         Param("dt_us", int, 25, "forward-Euler step in microseconds (1..100, gate-stable)"),
-        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (-1..3)"),
+        Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits (-1..3; "
+              "-2..3 with --interp 1)"),
         Param("mul_bits", int, 4, "multiplier bits per cycle (digit-serial; >= 18: one cycle)"),
+        Param("interp", int, 0, "1: interpolate the rates linearly between table nodes on the "
+              "multiplier (6 more products per step), 0: nearest entry"),
     ),
     build=_build,
     simulate=simulate,
