@@ -7,7 +7,7 @@ module is its hardware and is checked against it bit for bit.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -278,30 +278,8 @@ class HHNeuron(wiring.Component):
         m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
 
         # -- sequence -----------------------------------------------------------------------
-        # A step starts when a current transfers, which it can only do in the first cycle of
-        # operation 0 with the output register empty or being read.
-        first = (phase == 0) & (digit == 0)
-        start = Signal()
-        m.d.comb += [
-            self.current.ready.eq(first & (~self.output.valid | self.output.ready)),
-            start.eq(self.current.valid & self.current.ready),
-        ]
-        with m.If(self.output.ready):
-            m.d.sync += self.output.valid.eq(0)
-        with m.If(~first | start):
-            if digits > 1:
-                m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
-            with m.If(op_last):
-                m.d.sync += phase.eq(Mux(phase == OPS_PER_STEP - 1, 0, phase + 1))
-
-        # The current is read in the start cycle only: it is kept in ``prod`` (free until
-        # operation 1 writes it) for the remaining digit cycles of operation 0.
-        if digits > 1:
-            with m.If(start):
-                m.d.sync += prod.eq(cur_scaled)
-            cur_operand = Mux(digit == 0, cur_scaled, prod)
-        else:
-            cur_operand = cur_scaled
+        cur_operand, advance = self._sequence(m, phase, digit, op_last, prod, cur_scaled,
+                                              OPS_PER_STEP)
 
         # Operand selection: every case assigns both operands (and the default covers the
         # unused phase code), so the emitted case statements are complete.
@@ -334,7 +312,7 @@ class HHNeuron(wiring.Component):
         # Destinations, one condition per register, written in an operation's last cycle.
         to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
-        with m.If(op_last & (phase == 0) & (~first | start)):
+        with m.If(op_last & (phase == 0) & advance):
             m.d.sync += acc.eq(v + r)
         with m.If(op_last & sub_acc):
             m.d.sync += acc.eq(acc - r)
@@ -352,6 +330,35 @@ class HHNeuron(wiring.Component):
                 self.output.valid.eq(1),  # the output register is empty during a step
             ]
         return m
+
+    def _sequence(self, m: Module, phase: Signal, digit: Signal, op_last: Value, prod: Signal,
+                  cur_scaled: Value, ops: int) -> tuple[Value, Value]:
+        """The operation sequence shared by both designs: ``phase`` steps through ``ops``
+        operations of ``cycles_per_op`` digits each; a step starts when a current transfers,
+        which it can only do in the first cycle of operation 0 with the output register empty or
+        being read. Returns operation 0's ``a`` operand (the current is read in the start cycle
+        only and kept in ``prod``, free until operation 1 writes it, for its remaining digit
+        cycles) and whether the sequence advances in this cycle."""
+        digits = cycles_per_op(self.p)
+        first = (phase == 0) & (digit == 0)
+        start = Signal()
+        m.d.comb += [
+            self.current.ready.eq(first & (~self.output.valid | self.output.ready)),
+            start.eq(self.current.valid & self.current.ready),
+        ]
+        with m.If(self.output.ready):
+            m.d.sync += self.output.valid.eq(0)
+        advance = ~first | start
+        with m.If(advance):
+            if digits > 1:
+                m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
+            with m.If(op_last):
+                m.d.sync += phase.eq(Mux(phase == ops - 1, 0, phase + 1))
+        if digits > 1:
+            with m.If(start):
+                m.d.sync += prod.eq(cur_scaled)
+            return Mux(digit == 0, cur_scaled, prod), advance
+        return cur_scaled, advance
 
     def _elaborate_interp(self):
         """The design with interpolated tables (``interp=1``): 21 operations per step.
@@ -448,26 +455,7 @@ class HHNeuron(wiring.Component):
         m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
 
         # -- sequence -----------------------------------------------------------------------
-        first = (phase == 0) & (digit == 0)
-        start = Signal()
-        m.d.comb += [
-            self.current.ready.eq(first & (~self.output.valid | self.output.ready)),
-            start.eq(self.current.valid & self.current.ready),
-        ]
-        with m.If(self.output.ready):
-            m.d.sync += self.output.valid.eq(0)
-        with m.If(~first | start):
-            if digits > 1:
-                m.d.sync += digit.eq(Mux(op_last, 0, digit + 1))
-            with m.If(op_last):
-                m.d.sync += phase.eq(Mux(phase == ops - 1, 0, phase + 1))
-
-        if digits > 1:
-            with m.If(start):
-                m.d.sync += prod.eq(cur_scaled)
-            cur_operand = Mux(digit == 0, cur_scaled, prod)
-        else:
-            cur_operand = cur_scaled
+        cur_operand, advance = self._sequence(m, phase, digit, op_last, prod, cur_scaled, ops)
 
         gates = (gm, gh, gn)
         with m.Switch(phase):
@@ -504,7 +492,7 @@ class HHNeuron(wiring.Component):
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
         to_rate = (phase == 12) | (phase == 15) | (phase == 18)
         a_to_prod = (phase == 13) | (phase == 16) | (phase == 19)
-        with m.If(op_last & (phase == 0) & (~first | start)):
+        with m.If(op_last & (phase == 0) & advance):
             m.d.sync += acc.eq(v + r)
         with m.If(op_last & sub_acc):
             m.d.sync += acc.eq(acc - r)
