@@ -216,7 +216,7 @@ def sparse_storage() -> list[dict[str, Any]]:
     weight_bits = p.depth * p.weight_width
     rows = []
     for block, cls in (("sparse-matmul", SparseMatmul), ("spiking-layer", SpikingLayer)):
-        storages = ("memory", "latch") + (("latch-dense",) if cls is SparseMatmul else ())
+        storages = ("memory", "latch", "latch-dense")
         for storage in storages:
             top = f"{block.replace('-', '_')}_{storage.replace('-', '_')}"
             work = OUT / "sparse" / top
