@@ -399,10 +399,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['refractory_width']} refractory bits and {r['storage']} storage needs "
                   f"{r['util_1x1']:.1%} of a 1x1 core: a 1x1 tile at --placement-density "
                   f"{r['density_1x1_pct']}", file=sys.stderr)
-    for r in data.get("sparse", []):
-        if r["block"] == "sparse-matmul" and r["storage"] == "latch" and r["area_um2"] > 60_000:
-            print(f"goal missed: the sparse tile with latch memories is {r['area_um2']:,.0f} um^2 "
-                  f"(goal 60,000)", file=sys.stderr)
+    tiles = [r for r in data.get("sparse", [])
+             if r["block"] == "sparse-matmul" and r["storage"].startswith("latch")]
+    if tiles and min(r["area_um2"] for r in tiles) > 60_000:
+        best = min(tiles, key=lambda r: r["area_um2"])
+        print(f"goal missed: the smallest sparse tile with latch memories ({best['storage']}) is "
+              f"{best['area_um2']:,.0f} um^2 (goal 60,000)", file=sys.stderr)
     if args.update_docs:
         if args.quick:
             print("--update-docs needs the full run; docs/figures.json left alone",

@@ -29,7 +29,8 @@ otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placeme
     given storage (the density goals' rows).
 ``sparse.<block>.<storage>.{um2,tile,um2_per_stored_bit,um2_per_weight_bit}``
     ``sparse-matmul`` and ``spiking-layer`` at their defaults with flip-flop (``memory``) or
-    latch memories; per bit all-in.
+    latch memories (``latch``: the CSR layout; ``latch-dense``: the dense layout); per bit
+    all-in.
 ``tapeout.<project>.{um2,cells,flip_flops,tile,util_tile_pct,util_1x1_pct}``
     the complete TinyTapeout project (host interface and wrapper included) of ``neurotile
     tapeout``: ``lif``, ``lif.n16`` (``--neurons 16``), ``lif.ring`` (``--storage ring``),
