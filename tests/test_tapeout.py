@@ -568,6 +568,22 @@ def test_dense_generated_test_passes_and_catches_a_planted_error(tmp_path, dense
     assert "1 of " in result.stdout and label in result.stdout
 
 
+@pytest.mark.flows
+@pytest.mark.parametrize("block", DENSE_BLOCKS)
+def test_dense_tapeout_passes_its_test_at_gate_level(block, tmp_path, build_root, capsys):
+    """``neurotile tapeout BLOCK --layout dense`` (latches, the default there), synthesised: the
+    project's own test on the RTL and on the gate-level netlist."""
+    work = build_root / "tapeout-synth"
+    out = tmp_path / block
+    assert main(["tapeout", block, "--layout", "dense", "-o", str(out),
+                 "--work-dir", str(work)]) == 0
+    assert json.loads((out / "neurotile.json").read_text())["area"]["tile"] == "1x2"
+    capsys.readouterr()
+    assert main(["check", str(out), "--test", "--gates", "--work-dir", str(work)]) == 0
+    text = capsys.readouterr().out
+    assert "RTL test passed" in text and "gate-level test passed" in text
+
+
 def test_register_names_cannot_clash_with_host_ports():
     with pytest.raises(ValueError, match=r"^Register names BLOCK_BUSY clash with ports of the "
                                          r"host interface$"):
