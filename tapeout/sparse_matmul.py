@@ -5,9 +5,9 @@
 Registers: the CSR weight memories are loaded through address/data pairs (``PTR_ADDR`` +
 ``PTR_DATA``, ``SYN_ADDR`` + ``SYN_DATA``; each data write is one memory write), or, with the
 dense layout, weight by weight (``WEIGHT_ROW`` + ``WEIGHT_COL``, then ``WEIGHT_DATA`` writes
-``W[row, col]``); ``EVENT`` pushes one input event (an address, or the end-of-timestep marker with bit ``END``); after the marker
-the tile offers its accumulators one at a time in ``RESULT``/``RESULT_INDEX``/``RESULT_INFO``
-and a write to ``POP`` moves on to the next.
+``W[row, col]``); ``EVENT`` pushes one input event (an address, or the end-of-timestep marker
+with bit ``END``); after the marker the tile offers its accumulators one at a time in
+``RESULT``/``RESULT_INDEX``/``RESULT_INFO`` and a write to ``POP`` moves on to the next.
 """
 
 from __future__ import annotations
@@ -54,10 +54,12 @@ def resolve_layout(params: dict[str, Any], outputs: str, csr_depth: int) -> dict
     the storage (``TypeError``/``ValueError``)."""
     layout = params.get("layout") or "csr"
     if params.get("depth") is None:
-        inputs, cols = params.get("inputs"), params.get(outputs)
-        whole = (inputs * cols if isinstance(inputs, int) and isinstance(cols, int)
-                 and inputs > 0 and cols > 0 else csr_depth)
-        params = params | {"depth": whole if layout == "dense" else csr_depth}
+        depth = csr_depth
+        if layout == "dense":  # the whole matrix (SparseParams reports bad sizes themselves)
+            inputs, cols = params.get("inputs"), params.get(outputs)
+            if isinstance(inputs, int) and isinstance(cols, int) and inputs > 0 and cols > 0:
+                depth = inputs * cols
+        params = params | {"depth": depth}
     sp = SparseParams(inputs=params["inputs"], outputs=params[outputs],
                       weight_width=params["weight_width"], depth=params["depth"])
     check_layout(layout, params.get("storage") or TAPEOUT_STORAGE, sp)
@@ -276,7 +278,8 @@ index order, one at a time, and clears them. The arithmetic is exactly neurotile
     test = f"""\
 1. Reset the design and wait until `busy` is low (the accumulators are cleared).
 2. Read `ID` (0x00): it must be 0x{ADAPTER_ID:02X}.
-{load}4. For each input that spikes in a timestep write its address to `EVENT` (0x{a('EVENT'):02X}) and
+{load}\
+4. For each input that spikes in a timestep write its address to `EVENT` (0x{a('EVENT'):02X}) and
    wait for `busy` to fall; then write the END marker.
 5. Read `RESULT` (0x{a('RESULT'):02X}, two's complement), `RESULT_INDEX` and `RESULT_INFO`, write
    `POP` (0x{a('POP'):02X}), wait for `busy` to fall; repeat {p.outputs} times (bit 1 of

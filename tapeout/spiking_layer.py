@@ -4,8 +4,9 @@
 Registers: the neurons' run-time settings (``THRESHOLD``, ``LEAK``, ``REFRACTORY``), the CSR
 weight loading of the sparse tile (``PTR_ADDR``/``PTR_DATA``, ``SYN_ADDR``/``SYN_DATA``; with the
 dense layout ``WEIGHT_ROW``/``WEIGHT_COL``/``WEIGHT_DATA``, one weight ``W[row, neuron]`` per
-write), input events (``EVENT``), and the output spike events, one at a time: ``SPIKE_OUT`` (neuron address
-and END bit), ``SPIKE_INFO`` (bit 0: an event is on offer) and ``POP`` to move on.
+write), input events (``EVENT``), and the output spike events, one at a time: ``SPIKE_OUT``
+(neuron address and END bit), ``SPIKE_INFO`` (bit 0: an event is on offer) and ``POP`` to move
+on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from neurotile.rtl.sparse_matmul import STORAGES
 from neurotile.rtl.spiking_layer import SpikingLayer, layer_params
 from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
-from neurotile.tapeout.sparse_matmul import (LAYOUT, _event, _event_bits, _load_step,
+from neurotile.tapeout.sparse_matmul import (LAYOUT, _dense, _event, _event_bits, _load_step,
                                              resolve_layout, tile_wiring, weight_registers,
                                              write_weights)
 from neurotile.tapeout.vectors import Script
@@ -77,10 +78,6 @@ def layer_regmap(params: dict[str, Any]) -> RegisterMap:
         Register("POP", "push", 1, "write anything: move on to the next output event"),
     ]
     return RegisterMap(tuple(regs), event="an output event is on offer")
-
-
-def _dense(params: dict[str, Any]) -> bool:
-    return (params.get("layout") or "csr") == "dense"
 
 
 def _build(params: dict[str, Any]) -> SpikingLayer:
@@ -179,7 +176,8 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
               f"stored compressed by input row, up to {sp.depth} non-zero\nweights")
     how = f"""\
 A spiking layer: an event-driven sparse synapse tile ({sp.inputs} inputs, {lp.neurons} outputs,
-{sp.weight_width}-bit signed weights {stored}) feeding a population of {lp.neurons} leaky integrate-and-fire neurons ({lp.width}-bit
+{sp.weight_width}-bit signed weights {stored}) feeding a population of {lp.neurons} leaky \
+integrate-and-fire neurons ({lp.width}-bit
 membranes). Each timestep takes the addresses of the inputs that spiked, walks only their
 non-zero weights into {sp.acc_width}-bit saturating accumulators and, at the END event, hands the
 accumulators to the neurons as input currents. The neurons leak, integrate, fire when the

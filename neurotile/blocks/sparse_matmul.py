@@ -9,8 +9,8 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.synapses import SparseParams
 
-__all__ = ["BLOCK", "LAYOUT", "check_design", "design_options", "sparse_params", "run_design", "run_bulk_design", "simulate", "cocotb_run",
-           "bulk_run", "SIM_PARAMS"]
+__all__ = ["BLOCK", "LAYOUT", "check_design", "design_options", "sparse_params", "run_design",
+           "run_bulk_design", "simulate", "cocotb_run", "bulk_run", "SIM_PARAMS"]
 
 _STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width",
                "banks")
