@@ -30,8 +30,14 @@ def layer_params(*, inputs: int = 16, neurons: int = 16, weight_width: int = 8,
 
     The accumulators are the neurons' input currents, so the LIF input width is ``acc_width``.
     """
-    sp = SparseParams(inputs=inputs, outputs=neurons, weight_width=weight_width,
-                      acc_width=acc_width, depth=depth, act_width=act_width, banks=banks)
+    try:
+        sp = SparseParams(inputs=inputs, outputs=neurons, weight_width=weight_width,
+                          acc_width=acc_width, depth=depth, act_width=act_width, banks=banks)
+    except (TypeError, ValueError) as exc:  # the tile's outputs are the layer's neurons
+        text = str(exc)
+        if not text.startswith("outputs "):
+            raise
+        raise type(exc)("neurons " + text.removeprefix("outputs ")) from None
     lp = LIFIntParams(neurons=neurons, width=width, input_width=acc_width, leak=leak,
                     beta_bits=beta_bits, refractory_width=refractory_width, reset=reset,
                     reset_delay=reset_delay)

@@ -100,6 +100,20 @@ def refused(tmp_path: Path, *args: str, env: dict | None = None) -> str:
     (["model", "hh", "--current", "1e9", "--duration-ms", "10", "--float"],
      "hh: the stimulus drives the float model out of its numerical range at 0 ms (the rate "
      "functions overflow); give a current closer to 0 uA/cm^2"),
+    # the sparse blocks' dense weight layout: latch storage, the whole matrix
+    (["generate", "sparse-matmul", "--layout", "dense", "-o", "out"],
+     "sparse-matmul: layout 'dense' needs storage='latch' and programmable weights"),
+    (["simulate", "sparse-matmul", "--layout", "dense", "--storage", "latch", "--depth", "255"],
+     "sparse-matmul: layout 'dense' needs depth of at least inputs x outputs (256), not 255"),
+    (["simulate", "spiking-layer", "--layout", "dense", "--storage", "memory"],
+     "spiking-layer: layout 'dense' needs storage='latch' and programmable weights"),
+    (["tapeout", "sparse-matmul", "--layout", "dense", "--storage", "memory", "-o", "out"],
+     "sparse-matmul: layout 'dense' needs storage='latch' and programmable weights"),
+    (["flow", "spiking-layer", "--layout", "dense", "--depth", "63", "-o", "out"],
+     "spiking-layer: layout 'dense' needs depth of at least inputs x outputs (64), not 63"),
+    (["generate", "spiking-layer", "--layout", "coo", "-o", "out"],
+     "neurotile generate spiking-layer: argument --layout: invalid choice: 'coo' (choose from "
+     "'csr', 'dense') (see 'neurotile generate spiking-layer --help')"),
     (["synth", "keep.txt"],
      "design folder keep.txt is a file, not a folder; give the folder 'neurotile generate' or "
      "'neurotile tapeout' wrote"),

@@ -172,6 +172,44 @@ def test_layer_on_simulators(sim, build_root):
     assert run_layer_bulk(cfg | {"plant": [40, 2]}, **design)["mismatches"] == 1
 
 
+# -- the command line's --layout dense ----------------------------------------------------------
+
+#: Small designs for the catalogue's path, and where a planted error goes on each simulator path.
+CATALOGUE = {"sparse-matmul": (DENSE, [40, 3], [30, 2]), "spiking-layer": (LAYER, [40, 2], [20, 2])}
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", ["icarus", "verilator", "amaranth"])
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_simulate_dense_through_the_catalogue(name, sim, build_root):
+    """``neurotile simulate BLOCK --storage latch --layout dense`` (the block's ``simulate``):
+    dense Verilog, every result checked against the reference, a planted error the only
+    mismatch."""
+    from neurotile.blocks import get_block
+    from neurotile.blocks import sparse_matmul as tile_block
+    from neurotile.blocks import spiking_layer as layer_block
+    from neurotile.design import elaborate
+
+    block = get_block(name)
+    params, bulk_plant, amaranth_plant = CATALOGUE[name]
+    given = params | {"storage": "latch", "layout": "dense"}
+    assert "weight_write" in elaborate(block, given).verilog
+    full = block.defaults() | {p.name: p.default for p in block.sim_params} | given
+    build = build_root / "dense" / f"catalogue-{name}-{sim}"
+    summary = block.simulate(full, sim=sim, steps=60, seed=5, build_dir=build)
+    assert summary.mismatches == 0, summary.detail
+    assert summary.updates > 100
+    plant = amaranth_plant if sim == "amaranth" else bulk_plant
+    run = dict(sim=sim, steps=60, seed=5, build_dir=build, plant=plant)
+    if name == "sparse-matmul":
+        report = (tile_block.run_design if sim == "amaranth" else tile_block.run_bulk_design)(
+            tile_block.sparse_params(params), storage="latch", layout="dense", **run)
+    else:
+        report = (layer_block.run_design if sim == "amaranth" else layer_block.run_bulk_design)(
+            given, **run)
+    assert report["passed"] and report["mismatches"] == 1
+
+
 # -- the synapse memory's contract -------------------------------------------------------------
 
 MEM_DEPTH = 10  # three words of four entries, the last one partly used

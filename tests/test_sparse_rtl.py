@@ -143,7 +143,7 @@ def test_two_banks_overlap_the_drain():
          r"acc_width must be at least weight_width \(12\) so that one weight fits an "
          r"accumulator, not 10"),
         (SpikingLayer, dict(neurons=5000), ValueError,
-         "outputs must be between 1 and 4096, not 5000"),
+         "neurons must be between 1 and 4096, not 5000"),
         (SpikingLayer, dict(leak="linear"), ValueError,
          "leak must be one of 'shift', 'multiply', not 'linear'"),
         (SpikingLayer, dict(width=40), ValueError, "width must be between 2 and 32, not 40"),

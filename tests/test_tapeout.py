@@ -522,6 +522,68 @@ def test_sparse_vectors_saturate_and_check_every_output(sparse_project):
     assert len(values) == 8 * vectors["meta"]["steps"]
 
 
+#: The blocks built around the sparse tile, with the dense weight layout.
+DENSE_BLOCKS = ("sparse-matmul", "spiking-layer")
+
+
+@pytest.fixture(scope="module", params=DENSE_BLOCKS)
+def dense_project(request):
+    return generate(get_adapter(request.param), {"layout": "dense"}, estimator=fake_estimator())
+
+
+def test_dense_projects_write_every_weight_by_row_and_column(tmp_path, dense_project):
+    """The dense layout's register map (no row pointers), every weight of the 8 x 8 matrix
+    written, then row 0 again between timesteps; the depth follows the matrix."""
+    out = write_tree(tmp_path / "p", dense_project.files, force=False)
+    assert check_project(out) == []
+    manifest = json.loads(dense_project.files["neurotile.json"])
+    assert manifest["params"]["layout"] == "dense" and manifest["params"]["depth"] == 64
+    names = [r["name"] for r in manifest["registers"]["registers"]]
+    assert {"WEIGHT_ROW", "WEIGHT_COL", "WEIGHT_DATA"} <= set(names)
+    assert not {"PTR_ADDR", "PTR_DATA", "SYN_ADDR", "SYN_DATA"} & set(names)
+    address = {r["name"]: r["address"] for r in manifest["registers"]["registers"]}
+    ops = json.loads(dense_project.files["test/vectors.json"])["ops"]
+    writes = [i for i, op in enumerate(ops) if op[:2] == ["W", address["WEIGHT_DATA"]]]
+    first_event = next(i for i, op in enumerate(ops) if op[:2] == ["W", address["EVENT"]])
+    assert len(writes) == 64 + 8
+    assert sum(i > first_event for i in writes) == 8
+    assert "WEIGHT_ROW" in dense_project.files["docs/info.md"]
+    verilog = dense_project.files[f"src/{dense_project.top}.v"]
+    assert "layout=dense" in verilog.splitlines()[0]
+
+
+@pytest.mark.sim
+def test_dense_generated_test_passes_and_catches_a_planted_error(tmp_path, dense_project):
+    """The project's own test on Icarus: every read as the reference says, and one wrong
+    expectation after the row was reprogrammed is reported."""
+    out = write_tree(tmp_path / "p", dense_project.files, force=False)
+    result = run_make(out)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"\d+ reads checked in \d+ cycles, 0 mismatches", result.stdout), \
+        _summary(result)
+    label = plant_wrong_read(out, tmp_path / "broken", lambda name: name.startswith("step 7 ")
+                             and (" value " in name or ": neuron " in name))
+    result = run_make(tmp_path / "broken")
+    assert result.returncode != 0 and "FAIL=1" in result.stdout
+    assert "1 of " in result.stdout and label in result.stdout
+
+
+@pytest.mark.flows
+@pytest.mark.parametrize("block", DENSE_BLOCKS)
+def test_dense_tapeout_passes_its_test_at_gate_level(block, tmp_path, build_root, capsys):
+    """``neurotile tapeout BLOCK --layout dense`` (latches, the default there), synthesised: the
+    project's own test on the RTL and on the gate-level netlist."""
+    work = build_root / "tapeout-synth"
+    out = tmp_path / block
+    assert main(["tapeout", block, "--layout", "dense", "-o", str(out),
+                 "--work-dir", str(work)]) == 0
+    assert json.loads((out / "neurotile.json").read_text())["area"]["tile"] == "1x2"
+    capsys.readouterr()
+    assert main(["check", str(out), "--test", "--gates", "--work-dir", str(work)]) == 0
+    text = capsys.readouterr().out
+    assert "RTL test passed" in text and "gate-level test passed" in text
+
+
 def test_register_names_cannot_clash_with_host_ports():
     with pytest.raises(ValueError, match=r"^Register names BLOCK_BUSY clash with ports of the "
                                          r"host interface$"):

@@ -77,6 +77,9 @@ class Block:
         ``simulate(params: dict, *, sim, steps, seed, build_dir) -> SimSummary``.
     sim_params : tuple of Param
         Extra parameters only ``simulate`` takes.
+    extras : mapping
+        Block-specific hooks, e.g. ``check(params)``, which ``simulate`` calls before anything
+        runs (``TypeError``/``ValueError`` for parameters that do not go together).
     """
 
     name: str

@@ -9,8 +9,8 @@ from typing import Any
 from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.synapses import SparseParams
 
-__all__ = ["BLOCK", "sparse_params", "run_design", "run_bulk_design", "simulate", "cocotb_run",
-           "bulk_run", "SIM_PARAMS"]
+__all__ = ["BLOCK", "LAYOUT", "check_design", "design_options", "sparse_params", "run_design",
+           "run_bulk_design", "simulate", "cocotb_run", "bulk_run", "SIM_PARAMS"]
 
 _STRUCTURAL = ("inputs", "outputs", "weight_width", "acc_width", "depth", "act_width",
                "banks")
@@ -32,10 +32,34 @@ STORAGE = Param("storage", str, "memory", "synapse memory and accumulators: memo
                 "or latch (Sky130 latches and clock gates; docs/latches.md)",
                 choices=("memory", "latch"))
 
+#: How the weights are laid out (``dense`` needs latch storage and a depth of inputs x outputs).
+LAYOUT = Param("layout", str, "csr", "weight layout: csr (non-zero weights with their column, "
+               "row pointers) or dense (every weight in its place; needs --storage latch and "
+               "--depth of at least inputs x outputs; docs/sparse.md)", choices=("csr", "dense"))
+
+
+def design_options(params: dict[str, Any]) -> dict[str, str]:
+    """The generator's ``storage`` and ``layout`` keywords among ``params`` (``layout`` only
+    when it is not the default, so the CSR designs' Verilog and manifests stay as they were)."""
+    layout = params.get("layout") or "csr"
+    return {"storage": params.get("storage") or "memory"} | (
+        {"layout": layout} if layout != "csr" else {})
+
 
 def sparse_params(params: dict[str, Any]) -> SparseParams:
     """Validated :class:`SparseParams` from command-line style parameters."""
     return SparseParams(**{k: params[k] for k in _STRUCTURAL if params.get(k) is not None})
+
+
+def check_design(params: dict[str, Any]) -> SparseParams:
+    """The tile's parameters among ``params``, with its storage and layout, validated
+    (``TypeError``/``ValueError``) before anything runs."""
+    from neurotile.rtl.sparse_matmul import check_layout
+
+    p = sparse_params(params)
+    options = design_options(params)
+    check_layout(options.get("layout", "csr"), options["storage"], p)
+    return p
 
 
 def _build(params: dict[str, Any]):
@@ -43,7 +67,7 @@ def _build(params: dict[str, Any]):
 
     p = sparse_params(params)
     top = f"sparse_matmul_{p.inputs}x{p.outputs}_w{p.weight_width}"
-    return SparseMatmul(**p.structural(), storage=params.get("storage") or "memory"), top
+    return SparseMatmul(**p.structural(), **design_options(params)), top
 
 
 def sim_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -88,45 +112,58 @@ def bulk_run(block: Block, structural: dict[str, Any], *, sim: str, runner: Any,
     return report | {"passed": report["mismatches"] == (1 if cfg.get("plant") is not None else 0)}
 
 
+def _layout_cfg(storage: str, layout: str) -> dict[str, str]:
+    """The testbench configuration's ``storage`` and ``layout`` for a dense tile (how it is
+    programmed, and what Amaranth's simulator builds); nothing for the CSR layout."""
+    return {"storage": storage, "layout": layout} if layout != "csr" else {}
+
+
 def run_bulk_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-                    storage: str = "memory", **options: Any) -> dict[str, Any]:
+                    storage: str = "memory", layout: str = "csr",
+                    **options: Any) -> dict[str, Any]:
     """As :func:`run_design` on ``icarus`` or ``verilator``, through the bulk path."""
     from neurotile.testbench.sparse_bulk import run_sparse_bulk
 
-    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
-    return bulk_run(BLOCK, p.structural() | {"storage": storage}, sim=sim,
-                    runner=run_sparse_bulk, cfg=cfg, build_dir=build_dir)
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options,
+           **_layout_cfg(storage, layout)}
+    design = p.structural() | design_options({"storage": storage, "layout": layout})
+    return bulk_run(BLOCK, design, sim=sim, runner=run_sparse_bulk, cfg=cfg,
+                    build_dir=build_dir)
 
 
 def run_design(p: SparseParams, *, sim: str, steps: int, seed: int, build_dir: Path,
-               storage: str = "memory", **options: Any) -> dict[str, Any]:
+               storage: str = "memory", layout: str = "csr", **options: Any) -> dict[str, Any]:
     """Check the tile ``p`` on ``sim`` (``icarus``, ``verilator`` or ``amaranth``).
 
     Returns the testbench report (``results``, ``steps``, ``events``, ``synaptic_ops``,
     ``periods``, ``mismatches``, ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``.
     ``options`` go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
     ``directed``, ``run_length``, ``plant``). ``storage`` selects the memories of the Verilog
-    (Amaranth's simulator runs latch storage as its equivalent memory).
+    (Amaranth's simulator runs latch storage as its equivalent memory) and ``layout`` the weight
+    layout (``dense``: programmed weight by weight, built with latches on every simulator).
     """
-    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options}
+    cfg = {"params": p.structural(), "steps": steps, "seed": seed, **options,
+           **_layout_cfg(storage, layout)}
     if sim == "amaranth":
         from neurotile.testbench.sparse_matmul import run_amaranth
 
         report = run_amaranth(cfg)
         return report | {"passed": report["mismatches"] == (1 if options.get("plant") is not None
                                                             else 0)}
-    return cocotb_run(BLOCK, p.structural() | {"storage": storage}, sim=sim, cfg=cfg, seed=seed,
-                      build_dir=build_dir, test_module="neurotile.testbench.sparse_matmul")
+    design = p.structural() | design_options({"storage": storage, "layout": layout})
+    return cocotb_run(BLOCK, design, sim=sim, cfg=cfg, seed=seed, build_dir=build_dir,
+                      test_module="neurotile.testbench.sparse_matmul")
 
 
 def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
              build_dir: Path) -> SimSummary:
     """``neurotile simulate sparse-matmul``: directed corners and random runs, every
     accumulator checked; counts synaptic operations (``spikes``: input events)."""
-    p = sparse_params(params)
+    p = check_design(params)
+    options = design_options(params)
     run = run_bulk_design if params.get("bulk", True) and sim != "amaranth" else run_design
-    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir,
-                 storage=params.get("storage") or "memory", **sim_options(params))
+    report = run(p, sim=sim, steps=steps, seed=seed, build_dir=build_dir, **options,
+                 **sim_options(params))
     mismatches = report["mismatches"]
     if not report["passed"] and mismatches == 0:
         mismatches = -1  # the simulation failed without reporting (see its log)
@@ -139,7 +176,8 @@ def simulate(params: dict[str, Any], *, sim: str, steps: int, seed: int,
 
 BLOCK = Block(
     name="sparse-matmul",
-    summary="event-driven sparse synapse tile: y = W^T s, weights stored CSR by input",
+    summary="event-driven sparse synapse tile: y = W^T s, weights stored CSR by input "
+            "(or dense)",
     params=(
         Param("inputs", int, 16, "input addresses, rows of W (1..4096)"),
         Param("outputs", int, 16, "outputs, columns of W and accumulators (1..4096)"),
@@ -150,8 +188,10 @@ BLOCK = Block(
         Param("banks", int, 1, "accumulator banks: 2 accumulates a step while the previous one "
               "drains (1..2)"),
         STORAGE,
+        LAYOUT,
     ),
     build=_build,
     simulate=simulate,
     sim_params=SIM_PARAMS,
+    extras={"check": check_design},
 )

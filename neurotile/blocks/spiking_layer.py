@@ -9,8 +9,8 @@ from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary, with_waves
 from neurotile.neurons.lif import LIFIntParams
-from neurotile.blocks.sparse_matmul import (SIM_PARAMS, STORAGE, bulk_run, cocotb_run,
-                                             sim_options)
+from neurotile.blocks.sparse_matmul import (LAYOUT, SIM_PARAMS, STORAGE, bulk_run, cocotb_run,
+                                             design_options, sim_options)
 
 __all__ = ["BLOCK", "layer_kwargs", "run_design", "run_bulk_design", "simulate"]
 
@@ -34,15 +34,30 @@ def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
 def _build(params: dict[str, Any]):
     from neurotile.rtl.spiking_layer import SpikingLayer
 
-    layer = SpikingLayer(**layer_kwargs(params), storage=params.get("storage") or "memory")
+    layer = SpikingLayer(**layer_kwargs(params), **design_options(params))
     top = f"spiking_layer_{layer.sp.inputs}x{layer.lp.neurons}_w{layer.sp.weight_width}"
     return layer, top
 
 
 def _design(params: dict[str, Any]) -> dict[str, Any]:
-    """The generator's keywords with the storage of the Verilog (the checkers' reference needs
-    only :func:`layer_kwargs`; Amaranth's simulator runs latch storage as its equivalent)."""
-    return layer_kwargs(params) | {"storage": params.get("storage") or "memory"}
+    """The generator's keywords with the storage and weight layout of the Verilog (the checkers'
+    reference needs only :func:`layer_kwargs`; Amaranth's simulator runs latch storage as its
+    equivalent), validated."""
+    from neurotile.rtl.sparse_matmul import check_layout
+    from neurotile.rtl.spiking_layer import layer_params
+
+    kw = layer_kwargs(params)
+    options = design_options(params)
+    check_layout(options.get("layout", "csr"), options["storage"], layer_params(**kw)[0])
+    return kw | options
+
+
+def _layout_cfg(design: dict[str, Any]) -> dict[str, Any]:
+    """The testbench configuration's ``storage`` and ``layout`` for a dense tile (how it is
+    programmed, and what Amaranth's simulator builds); nothing for the CSR layout."""
+    if design.get("layout", "csr") == "csr":
+        return {}
+    return {"storage": design["storage"], "layout": design["layout"]}
 
 
 def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir: Path,
@@ -52,11 +67,11 @@ def run_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, build_dir
     Returns the testbench report (``updates``, ``steps``, ``spikes``, ``periods``,
     ``mismatches``, ``first_mismatches``, ``cycles``, ``seconds``) plus ``passed``. ``options``
     go into the testbench configuration (``density``, ``rate``, ``gap``, ``stall``,
-    ``directed``, ``run_length``, ``plant``).
+    ``directed``, ``run_length``, ``plant``). ``kw`` may hold ``storage`` and ``layout``.
     """
     design = _design(kw)
     kw = layer_kwargs(kw)
-    cfg = {"params": kw, "steps": steps, "seed": seed, **options}
+    cfg = {"params": kw, "steps": steps, "seed": seed, **options, **_layout_cfg(design)}
     if sim == "amaranth":
         from neurotile.testbench.spiking_layer import run_amaranth
 
@@ -75,7 +90,7 @@ def run_bulk_design(kw: dict[str, Any], *, sim: str, steps: int, seed: int, buil
 
     design = _design(kw)
     kw = layer_kwargs(kw)
-    cfg = {"params": kw, "steps": steps, "seed": seed, **options}
+    cfg = {"params": kw, "steps": steps, "seed": seed, **options, **_layout_cfg(design)}
     return bulk_run(BLOCK, design, sim=sim, runner=run_layer_bulk, cfg=cfg, build_dir=build_dir)
 
 
@@ -109,8 +124,10 @@ BLOCK = Block(
               "drains (1..2)"),
         *_NEURON,
         STORAGE,
+        LAYOUT,
     ),
     build=_build,
     simulate=simulate,
     sim_params=SIM_PARAMS,
+    extras={"check": _design},
 )

@@ -56,6 +56,12 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError("--plot draws the bulk path's recording: use --sim icarus or "
                              "--sim verilator, without --no-bulk")
         extra["trace"] = True
+    check = block.extras.get("check")
+    if check is not None:  # parameters that only make sense together, before any progress
+        try:
+            check(full)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{block.name}: {exc}") from None
     if args.sim != "amaranth":  # a missing simulator is one error line, before any progress
         from neurotile.testbench.runner import check_simulator
 
