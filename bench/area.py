@@ -278,6 +278,8 @@ TAPEOUT_PROJECTS: dict[str, tuple[str, dict[str, Any]]] = {
     "sparse-matmul.memory": ("sparse-matmul", {"storage": "memory"}),
     "spiking-layer": ("spiking-layer", {}),
     "spiking-layer.memory": ("spiking-layer", {"storage": "memory"}),
+    "sparse-matmul.dense": ("sparse-matmul", {"layout": "dense"}),
+    "spiking-layer.dense": ("spiking-layer", {"layout": "dense"}),
     "hh": ("hh", {}),
 }
 

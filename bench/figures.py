@@ -35,7 +35,8 @@ otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placeme
     the complete TinyTapeout project (host interface and wrapper included) of ``neurotile
     tapeout``: ``lif``, ``lif.n16`` (``--neurons 16``), ``lif.ring`` (``--storage ring``),
     ``lif.memory``, ``sparse-matmul``, ``spiking-layer`` (and ``.memory`` of each, with
-    ``--storage memory``), ``hh``, each at its defaults otherwise;
+    ``--storage memory``, ``.dense`` with ``--layout dense``), ``hh``, each at its defaults
+    otherwise;
     ``util_tile_pct`` its share of its tile's core in whole percent, ``util_1x1_pct`` of a 1x1
     tile's core to one decimal.
 
