@@ -69,6 +69,21 @@ CONFIGS = [
     ("interp 4 mV", dict(interp=1, table_bits=-2)),
     ("interp 4 mV, 1-bit multiplier", dict(interp=1, table_bits=-2, mul_bits=1)),
     ("interp 4 mV, V 8, gates 15", dict(interp=1, table_bits=-2, v_frac=8, gate_frac=15)),
+    ("lean, 1-bit multiplier", dict(lean=1, mul_bits=1)),
+    ("interp 4 mV, lean, 1-bit", dict(interp=1, table_bits=-2, lean=1, mul_bits=1)),
+    ("sig 8, lean, 1-bit", dict(table_sig=8, lean=1, mul_bits=1)),
+    ("sig 7, lean, 1-bit", dict(table_sig=7, lean=1, mul_bits=1)),
+    ("sig 6, lean, 1-bit", dict(table_sig=6, lean=1, mul_bits=1)),
+    ("sig 5, lean, 1-bit", dict(table_sig=5, lean=1, mul_bits=1)),
+    ("sig 6", dict(table_sig=6)),
+    ("interp 4 mV, sig 6, lean, 1-bit", dict(interp=1, table_bits=-2, table_sig=6, lean=1,
+                                             mul_bits=1)),
+    ("interp 4 mV, sig 7, lean, 1-bit", dict(interp=1, table_bits=-2, table_sig=7, lean=1,
+                                             mul_bits=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit", dict(v_frac=8, gate_frac=15, table_sig=7, lean=1,
+                                               mul_bits=1)),
+    ("V 8, gates 15, sig 6, lean, 1-bit", dict(v_frac=8, gate_frac=15, table_sig=6, lean=1,
+                                               mul_bits=1)),
     ("V 8, gates 15", dict(v_frac=8, gate_frac=15)),
     ("V 8, gates 14", dict(v_frac=8, gate_frac=14)),
     ("V 8, gates 12", dict(v_frac=8, gate_frac=12)),
@@ -201,7 +216,9 @@ def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
         area = r.get("area")
         lines.append(
             f"| {r['label']} | {p['v_frac']} | {p['gate_frac']} | {p['dt_us']} | "
-            f"{2.0 ** -p['table_bits']:g}{' interp' if p['interp'] else ''} | {p['mul_bits']} | "
+            f"{2.0 ** -p['table_bits']:g}{' interp' if p['interp'] else ''}"
+            f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''} | "
+            f"{p['mul_bits']}{' lean' if p['lean'] else ''} | "
             f"{r['spikes']} | "
             f"{_fmt(r['max_spike_time_error_ms'], '.3f')} | {r['v_nrmse']:.4f} | "
             f"{100 * r['max_rate_error_rel']:.2f}% ({r['max_rate_error_hz']:.2f} Hz) | "
@@ -280,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"float reference: {len(ref.train_spikes)} spikes, onset {ref.onset:.2f} uA/cm^2 "
           f"({time.perf_counter() - t0:.0f} s)", flush=True)
     rows = []
-    measured = {}  # the multiplier digit changes no result: measure each arithmetic once
+    measured = {}  # the multiplier digit and lean change no result: measure each arithmetic once
     for label, kw in CONFIGS:
         p = HHIntParams(**kw)
-        key = tuple(sorted((k, v) for k, v in p.structural().items() if k != "mul_bits"))
+        key = tuple(sorted((k, v) for k, v in p.structural().items()
+                           if k not in ("mul_bits", "lean")))
         if key not in measured:
             measured[key] = measure(p, ref)
         r = measured[key] | {"label": label, "params": p.structural(),

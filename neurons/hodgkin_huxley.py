@@ -49,6 +49,8 @@ __all__ = [
     "CURRENT_WIDTH",
     "TABLE_V_MIN",
     "TABLE_V_MAX",
+    "round_significant",
+    "round_diffused",
     "HHConfig",
     "MODEL",
 ]
@@ -238,6 +240,34 @@ V_INT_BITS = 8
 GATES = ("m", "h", "n")
 
 
+def round_significant(x: int, k: int) -> int:
+    """``x >= 0`` rounded (half up) to its ``k`` most significant bits; ``k = 0``: ``x`` itself.
+
+    ``x`` of at most ``k`` bits is unchanged; otherwise the bits below the top ``k`` become 0
+    (the rounding may carry into one more bit, e.g. ``0b1111`` to 3 bits is ``0b10000``).
+    """
+    drop = x.bit_length() - k
+    if k == 0 or drop <= 0:
+        return x
+    return ((x + (1 << (drop - 1))) >> drop) << drop
+
+
+def round_diffused(exact: np.ndarray, k: int) -> tuple[int, ...]:
+    """The values ``exact`` (non-negative floats, in table order) as integers of at most ``k``
+    significant bits, rounding with error diffusion: entry ``i`` is
+    ``round_significant(floor(exact[i] + c + 1/2), k)`` (at least 0) with ``c`` the error carried
+    so far, and ``c`` becomes ``exact[i] + c - entry``. Each entry is within about one unit of
+    its last kept bit of the exact value, and the sum of any run of entries within about one
+    such unit of the exact sum, so a rate averaged over a few table cells keeps its accuracy."""
+    out, carry = [], 0.0
+    for x in np.asarray(exact, dtype=np.float64):
+        want = float(x) + carry
+        q = round_significant(max(0, math.floor(want + 0.5)), k)
+        carry = want - q
+        out.append(q)
+    return tuple(out)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -258,6 +288,11 @@ class HHIntParams:
     the rates at the cell edges (``table_size + 1`` nodes) with the slope to the next node and
     interpolates linearly on the multiplier (coarser tables for the same accuracy; six more
     multiplications per step). ``table_bits`` goes down to -2 (one node per 4 mV) with it.
+    ``table_sig``: 0 rounds every table entry (or node) to the nearest integer; ``K`` > 0 keeps
+    only its ``K`` most significant bits, carrying each entry's rounding error into the next
+    (:func:`round_diffused`), so the ROM stores mostly zeros in the low bits of its larger
+    entries (a smaller ROM) and the error averaged over a few neighbouring entries stays small.
+    ``lean``: 1 builds the same arithmetic from fewer adders (hardware only, like ``mul_bits``).
     """
 
     v_frac: int = 10      # fraction bits of V (mV), 8..16
@@ -266,11 +301,14 @@ class HHIntParams:
     table_bits: int = 0   # log2 of table entries per mV, -1..3
     mul_bits: int = 4     # multiplier digit (bits per clock), 1..32; hardware only
     interp: int = 0       # 1: linear interpolation between table nodes, 0: nearest entry
+    table_sig: int = 0    # significant bits kept per table entry, 0 (all) or 1..20
+    lean: int = 0         # 1: fewer adders for the same arithmetic; hardware only
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
                              ("interp", 0, 1), ("table_bits", -2 if self.interp == 1 else -1, 3),
-                             ("mul_bits", 1, 32)):
+                             ("mul_bits", 1, 32), ("table_sig", 0, 20),
+                             ("lean", 0, 1)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
@@ -342,15 +380,18 @@ class HHIntParams:
 
         Keys ``Am, Bm, Ah, Bh, An, Bn``; entry ``i`` is the rate at the midpoint of cell ``i``,
         or with ``interp`` at the lower edge of cell ``i`` (``table_size + 1`` entries: the last
-        is the top end).
+        is the top end). With ``table_sig`` the entries are rounded to that many significant bits
+        along the table, each error carried into the next entry (:func:`round_diffused`).
         """
         r = rates(self._table_voltages())
         out = {}
         for g in GATES:
             a = r["a" + g]
             b = r["b" + g]
-            out["A" + g] = tuple(int(x) for x in np.round(self.dt_ms * a * self.one))
-            out["B" + g] = tuple(int(x) for x in np.round(self.dt_ms * (a + b) * self.one))
+            for key, value in (("A" + g, a), ("B" + g, a + b)):
+                exact = self.dt_ms * value * self.one
+                out[key] = (round_diffused(exact, self.table_sig) if self.table_sig
+                            else tuple(int(x) for x in np.round(exact)))
         return out
 
     @cached_property
@@ -430,7 +471,8 @@ class HHIntParams:
     def structural(self) -> dict[str, int]:
         """The generator parameters (what the hardware is built from)."""
         return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
-                "table_bits": self.table_bits, "mul_bits": self.mul_bits, "interp": self.interp}
+                "table_bits": self.table_bits, "mul_bits": self.mul_bits, "interp": self.interp,
+                "table_sig": self.table_sig, "lean": self.lean}
 
 
 @dataclass
@@ -617,6 +659,10 @@ class HHConfig(NeuronConfig):
               high=3),
         Param("mul_bits", int, 4, "multiplier bits per cycle (hardware only)", low=1, high=32),
         Param("interp", int, 0, "1: interpolate linearly between table nodes", low=0, high=1),
+        Param("table_sig", int, 0, "significant bits kept per table entry (0: all)", low=0,
+              high=20),
+        Param("lean", int, 0, "1: the same arithmetic from fewer adders (hardware only)", low=0,
+              high=1),
     )
     DT_MS = FLOAT_DT_MS
     INPUT_UNIT = "uA/cm^2"

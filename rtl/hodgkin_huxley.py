@@ -19,7 +19,8 @@ __all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_st
 #: Multiplications in one forward-Euler step with nearest-entry tables (``interp=0``).
 OPS_PER_STEP = 15
 
-_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
+_ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
+            "lean")
 
 
 def ops_per_step(p: HHIntParams) -> int:
@@ -89,14 +90,24 @@ def _multiplier(m: Module, p: HHIntParams, op_a: Signal, op_b: Signal,
     b_digit = Signal(unsigned(k))
     high = Signal(signed(aw + 1))        # floor(a * (digits consumed) / 2**(k * digit))
     total = Signal(signed(aw + k + 2))   # high + a * this digit
+    last_shift = k * (digits - 1)        # weight of the last cycle's total: 2**last_shift
+    running = Mux(digit == 0, 0, high) + op_a * b_digit
+    if p.lean:
+        # The rounding constant 2**(G-1) enters the running sum in the cycle whose digit holds
+        # its weight, as a carry-in when that weight is the digit's lowest bit: no rounding
+        # adder after the last cycle.
+        d0 = (g - 1) // k
+        bit = (g - 1) - k * d0
+        inject = Signal(unsigned(bit + 1))
+        m.d.comb += inject.eq(Mux(digit == d0, 1 << bit, 0))
+        running = running + inject
     m.d.comb += [
         padded.eq(op_b),
         b_digit.eq(padded.word_select(digit, k)),
-        total.eq(Mux(digit == 0, 0, high) + op_a * b_digit),
+        total.eq(running),
         op_last.eq(digit == digits - 1),
     ]
     m.d.sync += high.eq(total >> k)
-    last_shift = k * (digits - 1)        # weight of the last cycle's total: 2**last_shift
     if last_shift >= g - 1:
         kept = last_shift - (g - 1)      # shifted-out bits G-1 .. last_shift-1
         if kept:
@@ -105,7 +116,9 @@ def _multiplier(m: Module, p: HHIntParams, op_a: Signal, op_b: Signal,
             upper = Cat(low, total).as_signed()   # the product >> (G-1)
         else:
             upper = total
-        m.d.comb += r.eq((upper + 1) >> 1)
+        m.d.comb += r.eq(upper >> 1 if p.lean else (upper + 1) >> 1)
+    elif p.lean:  # every shifted-out bit lies below G-1; the rounding is already in total
+        m.d.comb += r.eq(total >> (g - last_shift))
     else:  # every shifted-out bit lies below G-1
         m.d.comb += r.eq((total + (1 << (g - 1 - last_shift))) >> (g - last_shift))
     return r, op_last
@@ -179,7 +192,7 @@ class HHNeuron(wiring.Component):
 
     Parameters
     ----------
-    v_frac, gate_frac, dt_us, table_bits, mul_bits : int
+    v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean : int
         See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
 
     Members
@@ -196,9 +209,11 @@ class HHNeuron(wiring.Component):
     """
 
     def __init__(self, *, v_frac: int = 10, gate_frac: int = 16, dt_us: int = 25,
-                 table_bits: int = 0, mul_bits: int = 4, interp: int = 0) -> None:
+                 table_bits: int = 0, mul_bits: int = 4, interp: int = 0,
+                 table_sig: int = 0, lean: int = 0) -> None:
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
-                               table_bits=table_bits, mul_bits=mul_bits, interp=interp)
+                               table_bits=table_bits, mul_bits=mul_bits, interp=interp,
+                               table_sig=table_sig, lean=lean)
         super().__init__({
             "current": In(stream.Signature(signed(CURRENT_WIDTH))),
             "output": Out(stream.Signature(output_layout(p))),
@@ -277,6 +292,8 @@ class HHNeuron(wiring.Component):
         v_next = Signal(signed(p.v_width))
         m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
 
+        force = self._forces(m, phase, v)
+
         # -- sequence -----------------------------------------------------------------------
         cur_operand, advance = self._sequence(m, phase, digit, op_last, prod, cur_scaled,
                                               OPS_PER_STEP)
@@ -287,7 +304,7 @@ class HHNeuron(wiring.Component):
             with m.Case(0):
                 m.d.comb += [op_a.eq(cur_operand), op_b.eq(p.k_i)]
             with m.Case(1):
-                m.d.comb += [op_a.eq(v - p.e_na), op_b.eq(gm)]
+                m.d.comb += [op_a.eq(force[1]), op_b.eq(gm)]
             with m.Case(2, 3):
                 m.d.comb += [op_a.eq(prod), op_b.eq(gm)]
             with m.Case(4):
@@ -295,13 +312,13 @@ class HHNeuron(wiring.Component):
             with m.Case(5):
                 m.d.comb += [op_a.eq(prod), op_b.eq(p.k_na)]
             with m.Case(6):
-                m.d.comb += [op_a.eq(v - p.e_k), op_b.eq(gn)]
+                m.d.comb += [op_a.eq(force[6]), op_b.eq(gn)]
             with m.Case(7, 8, 9):
                 m.d.comb += [op_a.eq(prod), op_b.eq(gn)]
             with m.Case(10):
                 m.d.comb += [op_a.eq(prod), op_b.eq(p.k_k)]
             with m.Case(11):
-                m.d.comb += [op_a.eq(v - p.e_l), op_b.eq(p.k_l)]
+                m.d.comb += [op_a.eq(force[11]), op_b.eq(p.k_l)]
             with m.Case(12):
                 m.d.comb += [gate_sel.eq(0), op_a.eq(gm), op_b.eq(rate_b)]
             with m.Case(13):
@@ -312,10 +329,8 @@ class HHNeuron(wiring.Component):
         # Destinations, one condition per register, written in an operation's last cycle.
         to_prod = ((phase >= 1) & (phase <= 4)) | ((phase >= 6) & (phase <= 9))
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
-        with m.If(op_last & (phase == 0) & advance):
-            m.d.sync += acc.eq(v + r)
-        with m.If(op_last & sub_acc):
-            m.d.sync += acc.eq(acc - r)
+        self._accumulate(m, phase, v, acc, r, op_last & (phase == 0) & advance,
+                         op_last & sub_acc)
         with m.If(op_last & to_prod):
             m.d.sync += prod.eq(r)
         with m.If(op_last & (phase == 12)):
@@ -330,6 +345,42 @@ class HHNeuron(wiring.Component):
                 self.output.valid.eq(1),  # the output register is empty during a step
             ]
         return m
+
+    def _forces(self, m: Module, phase: Signal, v: Signal) -> dict[int, Value]:
+        """The driving forces ``V - E`` of operations 1 (Na), 6 (K) and 11 (leak): three
+        constant subtractors, or with ``lean`` one adder of V and the constant the operation
+        selects."""
+        p = self.p
+        if not p.lean:
+            return {1: v - p.e_na, 6: v - p.e_k, 11: v - p.e_l}
+        force = Signal(signed(p.v_width + 1))
+        e = Mux(phase == 1, -p.e_na, Mux(phase == 6, -p.e_k, -p.e_l))
+        m.d.comb += force.eq(v + e)
+        return {1: force, 6: force, 11: force}
+
+    def _accumulate(self, m: Module, phase: Signal, v: Signal, acc: Signal, r: Value,
+                    start: Value, sub: Value) -> None:
+        """``acc = V + r`` when ``start``, ``acc -= r`` when ``sub``: two adders, or with
+        ``lean`` one (``base + (r xor s) + s`` with the carry-in as an extra low bit)."""
+        if not self.p.lean:
+            with m.If(start):
+                m.d.sync += acc.eq(v + r)
+            with m.If(sub):
+                m.d.sync += acc.eq(acc - r)
+            return
+        w = len(acc) + 1
+        neg = Signal()
+        base = Signal(signed(w))
+        term = Signal(signed(w))
+        total = Signal(signed(w + 2))
+        m.d.comb += [
+            neg.eq(phase != 0),
+            base.eq(Mux(neg, acc, v)),
+            term.eq(Mux(neg, ~r, r)),
+            total.eq(Cat(neg, base).as_signed() + Cat(neg, term).as_signed()),
+        ]
+        with m.If(start | sub):
+            m.d.sync += acc.eq(total >> 1)
 
     def _sequence(self, m: Module, phase: Signal, digit: Signal, op_last: Value, prod: Signal,
                   cur_scaled: Value, ops: int) -> tuple[Value, Value]:
@@ -454,6 +505,8 @@ class HHNeuron(wiring.Component):
         v_next = Signal(signed(p.v_width))
         m.d.comb += v_next.eq(Mux(acc > p.v_max, p.v_max, Mux(acc < p.v_min, p.v_min, acc)))
 
+        force = self._forces(m, phase, v)
+
         # -- sequence -----------------------------------------------------------------------
         cur_operand, advance = self._sequence(m, phase, digit, op_last, prod, cur_scaled, ops)
 
@@ -462,7 +515,7 @@ class HHNeuron(wiring.Component):
             with m.Case(0):
                 m.d.comb += [op_a.eq(cur_operand), op_b.eq(p.k_i)]
             with m.Case(1):
-                m.d.comb += [op_a.eq(v - p.e_na), op_b.eq(gm)]
+                m.d.comb += [op_a.eq(force[1]), op_b.eq(gm)]
             with m.Case(2, 3):
                 m.d.comb += [op_a.eq(prod), op_b.eq(gm)]
             with m.Case(4):
@@ -470,13 +523,13 @@ class HHNeuron(wiring.Component):
             with m.Case(5):
                 m.d.comb += [op_a.eq(prod), op_b.eq(p.k_na)]
             with m.Case(6):
-                m.d.comb += [op_a.eq(v - p.e_k), op_b.eq(gn)]
+                m.d.comb += [op_a.eq(force[6]), op_b.eq(gn)]
             with m.Case(7, 8, 9):
                 m.d.comb += [op_a.eq(prod), op_b.eq(gn)]
             with m.Case(10):
                 m.d.comb += [op_a.eq(prod), op_b.eq(p.k_k)]
             with m.Case(11):
-                m.d.comb += [op_a.eq(v - p.e_l), op_b.eq(p.k_l)]
+                m.d.comb += [op_a.eq(force[11]), op_b.eq(p.k_l)]
             for gi in range(3):
                 with m.Case(12 + 3 * gi):
                     m.d.comb += [table_sel.eq(2 * gi), op_a.eq(rom_d), op_b.eq(frac_g)]
@@ -492,10 +545,8 @@ class HHNeuron(wiring.Component):
         sub_acc = (phase == 5) | (phase == 10) | (phase == 11)
         to_rate = (phase == 12) | (phase == 15) | (phase == 18)
         a_to_prod = (phase == 13) | (phase == 16) | (phase == 19)
-        with m.If(op_last & (phase == 0) & advance):
-            m.d.sync += acc.eq(v + r)
-        with m.If(op_last & sub_acc):
-            m.d.sync += acc.eq(acc - r)
+        self._accumulate(m, phase, v, acc, r, op_last & (phase == 0) & advance,
+                         op_last & sub_acc)
         with m.If(op_last & (to_prod | a_to_prod)):
             m.d.sync += prod.eq(Mux(to_prod, r, rate_next))
         with m.If(op_last & to_rate):

@@ -27,7 +27,8 @@ from neurotile.tapeout.vectors import Script
 __all__ = ["ADAPTER", "hh_regmap"]
 
 ADAPTER_ID = 0x48
-_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
+               "lean")
 RUN_BITS = 4
 
 
@@ -133,6 +134,8 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
     a = regmap.address
     per_mv = 2.0 ** p.table_bits
     interp = ", interpolated linearly between them" if p.interp else ""
+    if p.table_sig:
+        interp += f", each entry rounded to {p.table_sig} significant bits"
     how = f"""\
 One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC), integrated by
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
@@ -179,6 +182,8 @@ ADAPTER = TapeoutAdapter(
         Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits"),
         Param("mul_bits", int, 4, "multiplier bits per cycle"),
         Param("interp", int, 0, "1: interpolate linearly between table nodes"),
+        Param("table_sig", int, 0, "significant bits kept per table entry (0: all)"),
+        Param("lean", int, 0, "1: fewer adders for the same arithmetic"),
         Param("gate_readback", bool, False, "add registers M, H, N to read the gates (costs area)"),
     ),
     regmap=hh_regmap,

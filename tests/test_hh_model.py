@@ -17,6 +17,7 @@ from neurotile.neurons.hodgkin_huxley import (
     hh_int_run,
     hh_int_step,
     rates,
+    round_significant,
     steady_state,
     table_index,
 )
@@ -114,6 +115,43 @@ def test_tables_hold_dt_times_the_rates_at_cell_midpoints():
     assert all(a <= b for a, b in zip(p.tables["Ah"], p.tables["Bh"]))
 
 
+def test_round_significant_keeps_the_top_bits():
+    assert round_significant(0b1011_0111, 0) == 0b1011_0111
+    assert round_significant(0b1011_0111, 4) == 0b1011_0000     # below half of the dropped LSB
+    assert round_significant(0b1011_1000, 4) == 0b1100_0000     # half rounds up
+    assert round_significant(0b1111_1000, 4) == 0b1_0000_0000   # and may carry into a new bit
+    assert round_significant(0b1011, 4) == 0b1011               # short enough: unchanged
+    assert round_significant(0, 3) == 0
+
+
+@pytest.mark.parametrize("interp, table_bits", [(0, 0), (1, -2)])
+def test_tables_rounded_to_significant_bits_with_error_diffusion(interp, table_bits):
+    """With ``table_sig`` every entry (or node) has at most K significant bits, lies within one
+    unit of its last kept bit (or of its predecessor's, whose error it takes over) of the exact
+    value, and the running sum of the errors stays within
+    one such unit of the largest entry: the error does not build up along the table."""
+    k = 6
+    p = HHIntParams(interp=interp, table_bits=table_bits, table_sig=k)
+    r = rates(p._table_voltages())
+    changed = 0
+    for key, table in p.tables.items():
+        g = key[1]
+        value = r["a" + g] + (r["b" + g] if key[0] == "B" else 0.0)
+        exact = p.dt_ms * value * p.one
+        got = np.array(table)
+        assert all(round_significant(int(x), k) == x for x in got)
+        ulp = np.array([1 << max(0, int(x).bit_length() - k) for x in np.maximum(got, 1)])
+        near = np.maximum(ulp, np.concatenate([ulp[:1], ulp[:-1]]))
+        assert np.all(np.abs(got - exact) <= near + 0.5), key
+        assert np.abs(np.cumsum(got - exact)).max() <= ulp.max(), key
+        changed += int(np.sum(got != np.round(exact)))
+        if interp:
+            assert np.array_equal(np.diff(table), p.slopes[key])
+    assert changed > 100
+    assert HHIntParams(table_sig=k).structural()["table_sig"] == k
+    assert HHIntParams(table_sig=0).tables == HHIntParams().tables
+
+
 def test_table_index_clamps_at_both_ends():
     p = HHIntParams()
     mv = np.array([-128.0, TABLE_V_MIN - 0.001, TABLE_V_MIN, -64.5, TABLE_V_MAX, 127.99])
@@ -190,6 +228,8 @@ def test_current_codes_and_their_range():
     (dict(table_bits=-2), ValueError, r"^table_bits must be between -1 and 3, not -2$"),
     (dict(table_bits=-3, interp=1), ValueError, r"^table_bits must be between -2 and 3, not -3$"),
     (dict(interp=2), ValueError, r"^interp must be between 0 and 1, not 2$"),
+    (dict(table_sig=21), ValueError, r"^table_sig must be between 0 and 20, not 21$"),
+    (dict(lean=2), ValueError, r"^lean must be between 0 and 1, not 2$"),
     (dict(mul_bits=0), ValueError, r"^mul_bits must be between 1 and 32, not 0$"),
     (dict(dt_us=0), ValueError, r"^dt_us must be between 1 and 100, not 0$"),
     (dict(dt_us=2.5), TypeError, r"^dt_us must be an integer, not 2.5$"),
@@ -206,7 +246,7 @@ def test_parameter_errors(kwargs, exc, message):
 def test_unknown_hardware_parameter_is_a_type_error():
     with pytest.raises(TypeError, match=r"^unknown Hodgkin-Huxley parameter\(s\) width; allowed: "
                                         r"v_frac, gate_frac, dt_us, table_bits, mul_bits, "
-                                        r"interp$"):
+                                        r"interp, table_sig, lean$"):
         hh_params(width=8)
 
 

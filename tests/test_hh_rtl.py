@@ -36,6 +36,12 @@ DESIGNS = {
     "interp-4mV": (dict(interp=1, table_bits=-2), 240),
     "interp-fine-1bit": (dict(interp=1, table_bits=1, mul_bits=1, v_frac=16, gate_frac=14,
                               dt_us=10), 40),
+    # lean adders (rounding injected into the multiplier's adder: as a carry-in at 1 bit, as a
+    # higher bit of the digit at 7 bits, where no shifted-out bit is kept) with tables rounded
+    # to 6 and 7 significant bits; and lean on the one-cycle multiplier
+    "lean-sig6-1bit": (dict(lean=1, table_sig=6, mul_bits=1), 90),
+    "lean-sig7-interp-7bit": (dict(lean=1, table_sig=7, interp=1, table_bits=-2, mul_bits=7), 150),
+    "lean-parallel": (dict(lean=1, mul_bits=32, v_frac=9, gate_frac=13, dt_us=20), 200),
 }
 
 

@@ -24,7 +24,8 @@ def _cfg(**kw):
     _cfg(run_bits=2, runs=200, seed=9, latency=1, stall=0.0, gap=0.0),
     _cfg(run_bits=6, runs=40, seed=5, latency=12, stall=0.6),
     _cfg(params={"gate_frac": 12, "v_frac": 8}, seed=7),
-], ids=["default", "2-bit-no-stalls", "6-bit-slow-neuron", "other-layout"])
+    _cfg(params={"lean": 1, "table_sig": 6, "mul_bits": 1}, runs=60, seed=4),
+], ids=["default", "2-bit-no-stalls", "6-bit-slow-neuron", "other-layout", "lean-sig6-1bit"])
 def test_runner_matches_its_model(cfg):
     report = run_amaranth(cfg)
     stim, _ = check_config(cfg)

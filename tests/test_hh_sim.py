@@ -25,6 +25,9 @@ DESIGNS = {
     "parallel-small": (dict(mul_bits=32, v_frac=8, gate_frac=12, dt_us=20, table_bits=1), 1000),
     # Rates interpolated between 4 mV table nodes (21 products per step): 20 ms.
     "interp-4mV": (dict(interp=1, table_bits=-2), 800),
+    # Lean adders (the rounding injected as bit 3 of a 4-bit digit) and tables rounded to 6
+    # significant bits: 20 ms.
+    "lean-sig6": (dict(lean=1, table_sig=6), 800),
 }
 
 

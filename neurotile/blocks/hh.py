@@ -11,7 +11,8 @@ from neurotile.neurons.hodgkin_huxley import HHIntParams
 
 __all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
-_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp")
+_STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
+               "lean")
 
 
 def int_params(params: dict[str, Any]) -> HHIntParams:
@@ -24,7 +25,10 @@ def int_params(params: dict[str, Any]) -> HHIntParams:
 def _top(p: HHIntParams) -> str:
     table = str(p.table_bits) if p.table_bits >= 0 else f"m{-p.table_bits}"
     interp = "_i" if p.interp else ""
-    return f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}_k{p.mul_bits}"
+    sig = f"_s{p.table_sig}" if p.table_sig else ""
+    lean = "_l" if p.lean else ""
+    return (f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}{sig}"
+            f"_k{p.mul_bits}{lean}")
 
 
 def _build(params: dict[str, Any]):
@@ -129,6 +133,10 @@ BLOCK = Block(
         Param("mul_bits", int, 4, "multiplier bits per cycle (digit-serial; >= 18: one cycle)"),
         Param("interp", int, 0, "1: interpolate the rates linearly between table nodes on the "
               "multiplier (6 more products per step), 0: nearest entry"),
+        Param("table_sig", int, 0, "round each table entry to this many significant bits "
+              "(smaller ROM; 0: keep all bits)"),
+        Param("lean", int, 0, "1: share the driving-force and accumulator adders and round "
+              "inside the multiplier's adder (same results, less area)"),
     ),
     build=_build,
     simulate=simulate,
