@@ -30,6 +30,10 @@ addresses, least significant byte first. Kinds:
   given in the map.
 * ``push`` -- write-only; writing its most significant byte hands the whole value to the block
   (one stream transfer); lower bytes are staged first. Reads return the last value written.
+  An *unbuffered* push register (``buffered=False``, one byte at most) has no storage: the
+  write hands ``ui[7:0]`` to the block in the cycle it is decoded, the block takes it at once
+  (it must be ready whenever ``busy`` is low; a write while ``busy`` is high is lost) and
+  reads return 0. It saves a flip-flop and an enable multiplexer per bit.
 * ``status`` -- read-only; a result the block produced.
 """
 
@@ -79,6 +83,10 @@ class Register:
         Value after reset (``config``) or the constant (``const``).
     signed : bool
         The value is two's complement (documentation and test decoding only).
+    buffered : bool
+        For ``push`` registers: the value is stored until the block takes it (the default);
+        ``False`` hands the write data straight to the block (one byte at most; see the module
+        docstring).
     """
 
     name: str
@@ -87,6 +95,7 @@ class Register:
     doc: str
     reset: int = 0
     signed: bool = False
+    buffered: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or not self.name.isupper():
@@ -99,6 +108,9 @@ class Register:
         if not 0 <= self.reset < (1 << self.width):
             raise ValueError(f"Register {self.name} reset value {self.reset} does not fit "
                              f"{self.width} bits")
+        if not self.buffered and (self.kind != "push" or self.width > 8):
+            raise ValueError(f"Register {self.name}: only push registers of at most 8 bits can "
+                             "be unbuffered")
 
     @property
     def nbytes(self) -> int:
@@ -172,7 +184,7 @@ class RegisterMap:
             "registers": [
                 {"name": r.name, "address": self.address(r.name), "bytes": r.nbytes,
                  "kind": r.kind, "width": r.width, "reset": r.reset, "signed": r.signed,
-                 "doc": r.doc}
+                 "doc": r.doc} | ({} if r.buffered else {"buffered": False})
                 for r in self.registers
             ],
         }
@@ -237,7 +249,8 @@ def register_table(regmap: RegisterMap) -> str:
         addr = f"0x{a:02X}" if r.nbytes == 1 else f"0x{a:02X}..0x{a + r.nbytes - 1:02X}"
         reset = f"0x{r.reset:X}" if r.kind in ("const", "config") else "-"
         bits = f"{r.width}" + (" signed" if r.signed else "")
-        rows.append(f"| {addr} | `{r.name}` | {access[r.kind]} | {bits} | {reset} | {r.doc} |")
+        how = access[r.kind] if r.buffered else "W (push, reads 0)"
+        rows.append(f"| {addr} | `{r.name}` | {how} | {bits} | {reset} | {r.doc} |")
     return "\n".join(rows)
 
 
@@ -250,7 +263,8 @@ class HostInterface(wiring.Component):
 
     * ``config``: ``Out(unsigned(width))``, the stored setting;
     * ``push``: ``Out(stream.Signature(unsigned(width)))``; ``valid`` rises after the write of the
-      most significant byte and falls when the block takes the value;
+      most significant byte and falls when the block takes the value (unbuffered: ``valid`` is
+      the decoded write itself, one cycle, and ``payload`` is ``ui_in``);
     * ``status``: ``In(unsigned(width))``, read back through the port;
     * ``const``: no port.
 
@@ -309,6 +323,11 @@ class HostInterface(wiring.Component):
         for r in regmap.registers:
             if r.kind == "config":
                 storage[r.name] = getattr(self, r.port)
+            elif r.kind == "push" and not r.buffered:
+                port = getattr(self, r.port)
+                m.d.comb += [port.payload.eq(data),
+                             port.valid.eq(write & (address == regmap.address(r.name)))]
+                storage[r.name] = 0
             elif r.kind == "push":
                 port = getattr(self, r.port)
                 storage[r.name] = port.payload
@@ -337,7 +356,7 @@ class HostInterface(wiring.Component):
         # Writes: one decoded enable per writable byte. (A case statement here would be split
         # per register by the Verilog backend into cases without a default, which lint flags.)
         for addr, r, i in regmap.byte_slots():
-            if r.kind not in ("config", "push"):
+            if r.kind not in ("config", "push") or not r.buffered:
                 continue
             value = storage[r.name]
             with m.If(write & (address == addr)):
