@@ -59,11 +59,12 @@ module {CLOCK_GATE} (CLK, GATE, GCLK);
   input GATE;
   output GCLK;
   // The cell: GATE caught by a latch transparent while CLK is low, GCLK = CLK AND that latch.
-  // Modelled edge by edge (the same waveform when GATE is stable around the rising edge, which
-  // the cell requires), so that every simulator orders it alike: at the rising edge GCLK takes
-  // GATE's value from before the edge, at the falling edge it returns to 0.
-  reg GCLK = 1'b0;
-  always @(posedge CLK or negedge CLK) GCLK <= CLK & GATE;
+  // GCLK follows CLK at once, as in the library's model (a gate of no delay): it rises in the
+  // same step as CLK, before any register clocked by CLK changes, so registers on GCLK take the
+  // values from before the edge, as registers on CLK do.
+  reg enable = 1'b0;
+  always @(CLK or GATE) if (!CLK) enable <= GATE;
+  assign GCLK = CLK & enable;
 endmodule
 """,
     LATCH: f"""\
@@ -71,11 +72,15 @@ module {LATCH} (D, GATE, Q);
   input D;
   input GATE;
   output Q;
-  // Transparent while GATE is high; holds what D had when GATE fell. (A continuous assignment
-  // rather than an always block, which simulators evaluate far faster.)
+  // Transparent while GATE is high; holds what D had when GATE fell. It opens and closes a
+  // step after GATE changes, as the library's model does (a unit delay): registers clocked at
+  // the edge that opens it take Q from before (GATE is a gated clock that rises with CLK). (Q is
+  // a continuous assignment rather than an always block, which simulators evaluate far faster.)
+  reg open = 1'b0;
+  always @(posedge GATE or negedge GATE) open <= GATE;
   reg held = 1'b0;
-  always @(negedge GATE) held <= D;
-  assign Q = GATE ? D : held;
+  always @(negedge open) held <= D;
+  assign Q = open ? D : held;
 endmodule
 """,
 }

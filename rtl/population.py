@@ -172,8 +172,17 @@ class Population(wiring.Component):
         layout = state_layout(c)
         reset_word = Value.cast(layout.const(c.reset_state()))
 
-        index = Signal(index_shape(n))
-        last = index == n - 1
+        # The neuron of the next update (``index``), or, with the ring, of the latest one
+        # (``latest``): the ring needs no address, and the output's index is then the register
+        # itself rather than the register less one.
+        ring_index = n > 1 and self.storage == "ring"
+        if ring_index:
+            latest = Signal(index_shape(n), init=n - 1)
+            last = latest == n - 1
+            index = Mux(last, 0, latest + 1)
+        else:
+            index = Signal(index_shape(n))
+            last = index == n - 1
         out_valid = self.output.valid
         accept = Signal()
         next_state = Signal(layout)
@@ -242,17 +251,28 @@ class Population(wiring.Component):
             self.current.ready.eq(~clearing & (~out_valid | self.output.ready)),
             accept.eq(self.current.valid & self.current.ready),
         ]
-        if n > 1:
+        if ring_index:
+            # The sweep starts and ends with ``latest`` at the last neuron (the ring's words are
+            # all alike after it, so its position does not matter).
+            with m.If(clearing):
+                m.d.sync += latest.eq(index)
+                with m.If(latest == n - 2):
+                    m.d.sync += clearing.eq(0)
+        elif n > 1:
             with m.If(clearing):
                 m.d.sync += index.eq(Mux(last, 0, index + 1))
                 with m.If(last):
                     m.d.sync += clearing.eq(0)
         # The output: ``index`` and ``last`` follow from the index register (one step behind
-        # it after every update), the model's outputs are registered, except those the datapath
-        # declares equal to a state field when the ring's tail already holds that state.
+        # it after every update, or the ring's ``latest`` itself), the model's outputs are
+        # registered, except those the datapath declares equal to a state field when the ring's
+        # tail already holds that state.
         payload = self.output.payload
-        m.d.comb += [payload.index.eq(Mux(index == 0, n - 1, index - 1)),
-                     payload.last.eq(index == 0)]
+        if ring_index:
+            m.d.comb += [payload.index.eq(latest), payload.last.eq(last)]
+        else:
+            m.d.comb += [payload.index.eq(Mux(index == 0, n - 1, index - 1)),
+                         payload.last.eq(index == 0)]
         from_state = set(getattr(self.datapath_class, "OUTPUTS_FROM_STATE", ())) \
             if tail is not None else set()
         registered = []
@@ -263,8 +283,9 @@ class Population(wiring.Component):
                 held = Signal(shape_of(f), name=f"out_{f.name}")
                 m.d.comb += getattr(payload, f.name).eq(held)
                 registered.append(held.eq(getattr(dp, f"out_{f.name}")))
+        advance = latest.eq(index) if ring_index else index.eq(Mux(last, 0, index + 1))
         with m.If(accept):
-            m.d.sync += [index.eq(Mux(last, 0, index + 1)), out_valid.eq(1)] + registered
+            m.d.sync += [advance, out_valid.eq(1)] + registered
         with m.Elif(self.output.ready):
             m.d.sync += out_valid.eq(0)
         return m

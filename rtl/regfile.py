@@ -10,7 +10,7 @@ an enable multiplexer and a share of the read tree (about 35 um^2 with ``amarant
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockDomain, ClockSignal, Const, Instance, Module, Mux, Shape, Signal, Value
+from amaranth.hdl import ClockDomain, ClockSignal, Const, Instance, Module, Shape, Signal, Value
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,27 +39,27 @@ class RingRegisterFile(wiring.Component):
     ``rst`` of the ``sync`` domain does not clear the words and does not move the position: clear
     the file by writing ``depth`` words after reset, as :class:`LIFPopulation` does.
 
-    Implementation. The addressed word sits in a *head* register; the other ``depth - 1`` words
-    wait in a ring behind it, the next one first. A write is posted: at its rising edge the head
-    takes the ring's first word, and the data and a flag go into registers (``pending``); at the
-    following falling edge the ring rotates by one word and takes the posted data in at its tail.
-    The ring's clock is ``~clk & pending``: ``pending`` changes just after a rising edge, while
-    ``~clk`` is low, so the gated clock has no glitches, and the enable is a register output, so
-    inputs need only the usual set-up time to the rising edge. In Verilog the gates are Sky130's
-    integrated clock gate (``sky130_fd_sc_hd__dlclkp_1``, see :mod:`neurotile.rtl.cells`): the
-    ring's on the inverted clock, enabled by ``pending`` (its enable latch is transparent while
-    ``clk`` is high, when ``pending`` changes, and holds through the low phase, when the gated
-    clock may be high); the head's on ``clk``, enabled by ``write_en``.
+    Implementation. The words form a shift register behind one clock gate: the addressed word is
+    the first, the one written last the last. A write shifts every word one place towards the
+    first at the rising edge and takes ``write_data`` in at the last place; without a write the
+    clock is gated off. In Verilog the gate is Sky130's integrated clock gate
+    (``sky130_fd_sc_hd__dlclkp_1``, see :mod:`neurotile.rtl.cells`) on ``clk``, enabled by
+    ``write_en`` (its enable latch is transparent while ``clk`` is low, so ``write_en`` needs
+    the usual set-up time to the rising edge and may change after it); in Amaranth's simulator
+    the words are registers with an enable, the same values at every edge.
 
-    Timing: ``read_data`` is the head register, launched at the rising edge, so logic that reads
-    it and is sampled at the next rising edge has the full clock period. The only paths of half
-    a period are the wires from the ring's first word into the head and from the posted data into
-    the ring's tail (no logic on either).
+    Timing: every path has the full clock period: ``read_data`` is the first word, launched at
+    the rising edge, and ``write_data`` is taken at the next one. The words pass from one to the
+    next with no logic between them, as in any shift register; the hardening flow's clock tree
+    and hold repair keep those paths, and the ones from ungated registers into the last word,
+    free of hold violations.
 
     Simulation: Amaranth's simulator, Icarus Verilog, Verilator and gate-level runs all model it
-    exactly: nothing a flip-flop of the file reads changes at the edge that clocks it (the head
-    reads the ring, which moves on falling edges; the ring reads the posted registers, which
-    move on rising edges).
+    exactly. The gated clock rises in the same time step as ``clk`` and before anything clocked
+    by ``clk`` changes (the cell's behavioural model drives it with a continuous assignment; the
+    library's gate-level model with a gate of no delay, while its flip-flops switch a unit delay
+    after the edge), so the words take the values from before the edge, as flip-flops on ``clk``
+    do.
 
     Parameters
     ----------
@@ -73,9 +73,7 @@ class RingRegisterFile(wiring.Component):
     read_data : Out(shape)
         The addressed word (a register: full-period reads).
     last_data : Out(shape)
-        The word written last, from the clock edge of its write on: the posted data in the cycle
-        after the write, then the ring's tail (a multiplexer, no register of its own; paths from
-        the tail have half a period).
+        The word written last, from the clock edge of its write on (a register).
     write_data : In(shape)
         Data for the addressed word.
     write_en : In(1)
@@ -102,42 +100,22 @@ class RingRegisterFile(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = Shape.cast(self.shape).width
-
-        # Posted write: data and flag, taken at every rising edge (no enable on the data).
-        pending = Signal()
-        pending_data = Signal(width, reset_less=True)
-        m.d.sync += [pending.eq(self.write_en), pending_data.eq(Value.cast(self.write_data))]
-
-        # The addressed word (head) and the others in order behind it (ring). The ring rotates on
-        # the falling edge after a write; its clock, ~clk & pending, has no glitches: pending
-        # only changes while ~clk is low. The head takes the ring's first word at the rising
-        # edge of the write (a clock-gated register; in Amaranth's simulator a register with an
-        # enable, the same values at every edge).
-        head = Signal(width, name="head", reset_less=True)
-        ring = [Signal(width, name=f"word{i}", reset_less=True) for i in range(1, self.depth)]
-        m.domains.ring = ClockDomain("ring", reset_less=True, local=True)
+        # words[0] is the addressed word, words[-1] the one written last.
+        words = [Signal(width, name=f"word{i}", reset_less=True) for i in range(self.depth)]
+        shift = [here.eq(after) for here, after in zip(words, words[1:])]
+        shift.append(words[-1].eq(Value.cast(self.write_data)))
         if instantiates_cells(platform):
+            m.domains.ring = ClockDomain("ring", reset_less=True, local=True)
             gclk = Signal()
-            m.submodules.clock_gate = Instance(CLOCK_GATE, i_CLK=~ClockSignal("sync"),
-                                               i_GATE=pending, o_GCLK=gclk)
+            m.submodules.clock_gate = Instance(CLOCK_GATE, i_CLK=ClockSignal("sync"),
+                                               i_GATE=self.write_en, o_GCLK=gclk)
             m.d.comb += ClockSignal("ring").eq(gclk)
-            m.domains.head = ClockDomain("head", reset_less=True, local=True)
-            head_clk = Signal()
-            m.submodules.head_gate = Instance(CLOCK_GATE, i_CLK=ClockSignal("sync"),
-                                              i_GATE=self.write_en, o_GCLK=head_clk)
-            m.d.comb += ClockSignal("head").eq(head_clk)
-            m.d.head += head.eq(ring[0])
+            m.d.ring += shift
         else:
-            m.d.comb += ClockSignal("ring").eq(~ClockSignal("sync") & pending)
             with m.If(self.write_en):
-                m.d.sync += head.eq(ring[0])
-
-        for here, after in zip(ring, ring[1:]):
-            m.d.ring += here.eq(after)
-        m.d.ring += ring[-1].eq(pending_data)
-
-        m.d.comb += [Value.cast(self.read_data).eq(head),
-                     Value.cast(self.last_data).eq(Mux(pending, pending_data, ring[-1]))]
+                m.d.sync += shift
+        m.d.comb += [Value.cast(self.read_data).eq(words[0]),
+                     Value.cast(self.last_data).eq(words[-1])]
         return m
 
 

@@ -14,7 +14,9 @@ Pins (``PINS``):
 * ``uio[5]`` -- write strobe (input). A rising edge writes ``ui[7:0]`` into the register at
   ``uio[4:0]``. The strobe is synchronised to ``clk`` (two flip-flops), so the host may be slow
   and asynchronous: set address and data, raise the strobe, keep everything stable for at least
-  four ``clk`` cycles, lower the strobe.
+  four ``clk`` cycles, lower the strobe, and keep address and data one cycle more (settings are
+  latches that take the data until half a cycle after the write is decoded; see
+  :class:`HostInterface`).
 * ``uo[7:0]`` -- read data: the register at ``uio[4:0]``, through a multiplexer on the address
   pins with no register of its own (it would cost eight flip-flops), so it is valid shortly after
   the address settles; the protocol allows two ``clk`` cycles. Reading has no side effects.
@@ -30,6 +32,10 @@ addresses, least significant byte first. Kinds:
   given in the map.
 * ``push`` -- write-only; writing its most significant byte hands the whole value to the block
   (one stream transfer); lower bytes are staged first. Reads return the last value written.
+  An *unbuffered* push register (``buffered=False``, one byte at most) has no storage: the
+  write hands ``ui[7:0]`` to the block in the cycle it is decoded, the block takes it at once
+  (it must be ready whenever ``busy`` is low; a write while ``busy`` is high is lost) and
+  reads return 0. It saves a flip-flop and an enable multiplexer per bit.
 * ``status`` -- read-only; a result the block produced.
 """
 
@@ -38,9 +44,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from neurotile.rtl.cells import CLOCK_GATE, LATCH, instantiates_cells
 
 __all__ = [
     "ADDRESS_BITS", "KINDS", "Register", "RegisterMap", "Pin", "PINS", "HostInterface",
@@ -79,6 +87,10 @@ class Register:
         Value after reset (``config``) or the constant (``const``).
     signed : bool
         The value is two's complement (documentation and test decoding only).
+    buffered : bool
+        For ``push`` registers: the value is stored until the block takes it (the default);
+        ``False`` hands the write data straight to the block (one byte at most; see the module
+        docstring).
     """
 
     name: str
@@ -87,6 +99,7 @@ class Register:
     doc: str
     reset: int = 0
     signed: bool = False
+    buffered: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or not self.name.isupper():
@@ -99,6 +112,9 @@ class Register:
         if not 0 <= self.reset < (1 << self.width):
             raise ValueError(f"Register {self.name} reset value {self.reset} does not fit "
                              f"{self.width} bits")
+        if not self.buffered and (self.kind != "push" or self.width > 8):
+            raise ValueError(f"Register {self.name}: only push registers of at most 8 bits can "
+                             "be unbuffered")
 
     @property
     def nbytes(self) -> int:
@@ -172,7 +188,7 @@ class RegisterMap:
             "registers": [
                 {"name": r.name, "address": self.address(r.name), "bytes": r.nbytes,
                  "kind": r.kind, "width": r.width, "reset": r.reset, "signed": r.signed,
-                 "doc": r.doc}
+                 "doc": r.doc} | ({} if r.buffered else {"buffered": False})
                 for r in self.registers
             ],
         }
@@ -237,7 +253,8 @@ def register_table(regmap: RegisterMap) -> str:
         addr = f"0x{a:02X}" if r.nbytes == 1 else f"0x{a:02X}..0x{a + r.nbytes - 1:02X}"
         reset = f"0x{r.reset:X}" if r.kind in ("const", "config") else "-"
         bits = f"{r.width}" + (" signed" if r.signed else "")
-        rows.append(f"| {addr} | `{r.name}` | {access[r.kind]} | {bits} | {reset} | {r.doc} |")
+        how = access[r.kind] if r.buffered else "W (push, reads 0)"
+        rows.append(f"| {addr} | `{r.name}` | {how} | {bits} | {reset} | {r.doc} |")
     return "\n".join(rows)
 
 
@@ -250,7 +267,8 @@ class HostInterface(wiring.Component):
 
     * ``config``: ``Out(unsigned(width))``, the stored setting;
     * ``push``: ``Out(stream.Signature(unsigned(width)))``; ``valid`` rises after the write of the
-      most significant byte and falls when the block takes the value;
+      most significant byte and falls when the block takes the value (unbuffered: ``valid`` is
+      the decoded write itself, one cycle, and ``payload`` is ``ui_in``);
     * ``status``: ``In(unsigned(width))``, read back through the port;
     * ``const``: no port.
 
@@ -269,6 +287,17 @@ class HostInterface(wiring.Component):
         onto ``uio[6]``.
     block_event : In(1)
         Driven onto ``uio[7]``.
+
+    Config registers, elaborated for Verilog export (:data:`~neurotile.rtl.cells.CELLS`), are
+    Sky130 latches (``dlxtp_1``, 15.0 um^2 a bit against a flip-flop's 20.0 and its enable and
+    reset logic), one integrated clock gate (``dlclkp_1``) per byte, enabled by the byte's
+    decoded write or by reset. The gate opens the latches for the high half of the cycle after
+    the write is decoded; they close three and a half cycles after the strobe rises (four and a
+    half when the synchroniser takes a cycle more), while the protocol still holds ``ui[7:0]``
+    (four cycles with the strobe high, one more after it). Their data is ``ui[7:0]`` ORed or
+    masked with a register that is high in the cycle after a reset cycle, so reset loads the
+    reset value. Without that platform (Amaranth's simulator) they are flip-flops, with the
+    same values at every clock edge.
     """
 
     def __init__(self, regmap: RegisterMap) -> None:
@@ -309,6 +338,11 @@ class HostInterface(wiring.Component):
         for r in regmap.registers:
             if r.kind == "config":
                 storage[r.name] = getattr(self, r.port)
+            elif r.kind == "push" and not r.buffered:
+                port = getattr(self, r.port)
+                m.d.comb += [port.payload.eq(data),
+                             port.valid.eq(write & (address == regmap.address(r.name)))]
+                storage[r.name] = 0
             elif r.kind == "push":
                 port = getattr(self, r.port)
                 storage[r.name] = port.payload
@@ -336,10 +370,29 @@ class HostInterface(wiring.Component):
 
         # Writes: one decoded enable per writable byte. (A case statement here would be split
         # per register by the Verilog backend into cases without a default, which lint flags.)
+        # In Verilog export a config byte is a word of Sky130 latches behind an integrated clock
+        # gate enabled by its write or by reset (see the class docstring); ``rst_q`` is high in
+        # the cycle after a reset cycle, while the latches opened by that reset are transparent.
+        latched = instantiates_cells(platform)
+        if latched:
+            rst_q = Signal(init=1)
+            m.d.sync += rst_q.eq(0)
         for addr, r, i in regmap.byte_slots():
-            if r.kind not in ("config", "push"):
+            if r.kind not in ("config", "push") or not r.buffered:
                 continue
             value = storage[r.name]
+            if latched and r.kind == "config":
+                lo, hi = 8 * i, min(8 * i + 8, r.width)
+                gclk = Signal(name=f"{r.port}_gclk{i}")
+                m.submodules[f"{r.port}_gate{i}"] = Instance(
+                    CLOCK_GATE, i_CLK=ClockSignal("sync"),
+                    i_GATE=(write & (address == addr)) | ResetSignal("sync"), o_GCLK=gclk)
+                for b in range(lo, hi):
+                    d = data[b - lo] | rst_q if (r.reset >> b) & 1 else data[b - lo] & ~rst_q
+                    q = Signal(name=f"{r.port}_q{b}")
+                    m.submodules[f"{r.port}_bit{b}"] = Instance(LATCH, i_GATE=gclk, i_D=d, o_Q=q)
+                    m.d.comb += value[b].eq(q)
+                continue
             with m.If(write & (address == addr)):
                 m.d.sync += value[8 * i:min(8 * i + 8, r.width)].eq(data)
                 if r.kind == "push" and i == r.nbytes - 1:

@@ -8,7 +8,8 @@ signature, none listed by hand:
 * one ``config`` register per run-time setting port, named and sized like the port, reset to the
   configured value;
 * ``CURRENT`` (push): each write is one input to the next neuron in index order, so ``neurons``
-  writes make one timestep;
+  writes make one timestep; unbuffered when the input fits a byte (write it only while ``busy``
+  is low; it reads 0);
 * ``STATUS`` (status): the 1-bit outputs of the latest update (``spike`` for spiking models), then
   ``last`` (the update was the last neuron of its timestep);
 * ``INDEX`` and one register per multi-bit output (``MEMBRANE``, ...) of the latest update;
@@ -88,8 +89,11 @@ def population_adapter(model: type[NeuronConfig], *, summary: str | None = None,
                                  reset=getattr(c, s.name) & ((1 << f.width) - 1),
                                  signed=f.signed))
         cur = c.input_field()
+        # One byte: handed to the population as it is written (no register; the population is
+        # ready whenever busy is low). Wider inputs are staged byte by byte.
         regs.append(Register("CURRENT", "push", cur.width, "input of the next neuron; each "
-                             "write updates one neuron, in index order", signed=cur.signed))
+                             "write updates one neuron, in index order", signed=cur.signed,
+                             buffered=cur.width > 8))
         flags = _flags(c)
         regs.append(Register("STATUS", "status", len(flags), "latest update: " + ", ".join(
             f"bit {i} {name}" for i, name in enumerate(flags))))

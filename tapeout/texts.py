@@ -118,7 +118,8 @@ The host talks to the design through a byte-wide register port:
 
 - put the register address on `uio[{ADDRESS_BITS - 1}:0]` and the data byte on `ui[7:0]`;
 - raise the write strobe `uio[{WRITE_STROBE_PIN}]`, keep address and data stable for at least four
-  clock cycles, lower the strobe (the strobe is synchronised on chip, so any host speed works);
+  clock cycles, lower the strobe and keep address and data one cycle more (the strobe is
+  synchronised on chip, so any host speed works);
 - wait until `busy` (`uio[{BUSY_PIN}]`) is low before the next write to a push register or before
   reading results;
 - to read, put the address on `uio[{ADDRESS_BITS - 1}:0]` (strobe low) and read `uo[7:0]` two clock

@@ -199,13 +199,12 @@ def test_synthesis_numbers_are_sane(synthesised):
     storage, r = synthesised
     # State: 4 x (8 membrane + 2 refractory) bits. Around it: output register (spike, membrane,
     # valid; index and last come from the index register), index and clearing flag; the ring
-    # adds a posted word and its flag, and reads the output membrane from the word written last.
+    # reads the output membrane from the word written last.
     control = 1 + 8 + 1 + 2 + 1
-    expected = NEURONS * 10 + control + (10 + 1 - 8 if storage == "ring" else 0)
+    expected = NEURONS * 10 + control - (8 if storage == "ring" else 0)
     assert r.flip_flops == expected
-    # The ring's two clock gates (ring and head register) are Sky130's integrated clock gate,
-    # kept as cells.
-    assert r.latches == (2 if storage == "ring" else 0)
+    # The ring's clock gate is Sky130's integrated clock gate, kept as a cell.
+    assert r.latches == (1 if storage == "ring" else 0)
     assert r.cell_counts.get("sky130_fd_sc_hd__dlclkp_1", 0) == r.latches
     assert r.cells == sum(r.cell_counts.values())
     assert r.area == pytest.approx(sum(r.cell_areas[c] * n for c, n in r.cell_counts.items()))

@@ -18,7 +18,8 @@ from neurotile.output import write_tree
 from neurotile.rtl.population import datapaths
 from neurotile.tapeout.adapters import adapters, get_adapter
 from neurotile.tapeout.check import PINOUT_KEYS, check_project, parse_ports
-from neurotile.tapeout.host import HostInterface, Register, RegisterMap, pinout
+from neurotile.tapeout.host import (HostInterface, Register, RegisterMap, pinout,
+                                    register_table)
 from neurotile.tapeout.project import AreaEstimate, generate, run_make
 from tests.planting import plant_wrong_read
 from neurotile.tapeout.wrapper import TT_PORTS
@@ -216,10 +217,53 @@ def test_register_map_layout():
                                                     r"to 32, not 40$"),
     ({"name": "A", "kind": "config", "width": 2, "reset": 4}, r"^Register A reset value 4 does "
                                                                r"not fit 2 bits$"),
+    ({"name": "A", "kind": "push", "width": 9, "buffered": False},
+     r"^Register A: only push registers of at most 8 bits can be unbuffered$"),
+    ({"name": "A", "kind": "config", "width": 8, "buffered": False},
+     r"^Register A: only push registers of at most 8 bits can be unbuffered$"),
 ])
 def test_register_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Register(doc="x", **kwargs)
+
+
+def test_unbuffered_push_hands_the_write_data_over_in_one_cycle():
+    """An unbuffered push register: one transfer per write, of ui_in as written; reads 0."""
+    from amaranth.sim import Simulator
+
+    regmap = RegisterMap((Register("ID", "const", 8, "id", reset=0xA5),
+                          Register("DATA", "push", 8, "input", buffered=False)))
+    assert "W (push, reads 0)" in register_table(regmap)
+    assert regmap.to_dict()["registers"][1]["buffered"] is False
+    assert "buffered" not in regmap.to_dict()["registers"][0]
+    host = HostInterface(regmap)
+    sim = Simulator(host)
+    sim.add_clock(1e-6)
+    seen = []
+
+    async def bench(ctx):
+        for value in (0x5A, 0x81):
+            ctx.set(host.ui_in, value)
+            ctx.set(host.uio_in, 1)
+            await ctx.tick()
+            ctx.set(host.uio_in, 1 | (1 << 5))  # strobe
+            for _ in range(6):
+                await ctx.tick()
+                assert ctx.get(host.uo_out) == 0  # DATA reads 0
+                if ctx.get(host.data.valid):
+                    seen.append(ctx.get(host.data.payload))
+                assert ctx.get(host.uio_out) >> 6 & 1 == 0  # no pending transfer keeps busy
+            ctx.set(host.uio_in, 1)
+            for _ in range(3):
+                await ctx.tick()
+                assert not ctx.get(host.data.valid)
+        ctx.set(host.uio_in, 0)
+        await ctx.tick()
+        assert ctx.get(host.uo_out) == 0xA5
+
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == [0x5A, 0x81]
 
 
 def test_register_map_too_large():
