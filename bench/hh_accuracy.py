@@ -36,6 +36,8 @@ import numpy as np
 
 from neurotile.neurons.hodgkin_huxley import (
     FLOAT_DT_MS,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
     HHIntParams,
     hh_float_run,
     hh_int_run,
@@ -84,6 +86,10 @@ CONFIGS = [
                                                mul_bits=1)),
     ("V 8, gates 15, sig 6, lean, 1-bit", dict(v_frac=8, gate_frac=15, table_sig=6, lean=1,
                                                mul_bits=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-84, 52) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-84, table_hi=52)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-80, 48) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-80, table_hi=48)),
     ("V 8, gates 15", dict(v_frac=8, gate_frac=15)),
     ("V 8, gates 14", dict(v_frac=8, gate_frac=14)),
     ("V 8, gates 12", dict(v_frac=8, gate_frac=12)),
@@ -200,6 +206,12 @@ def _tile(area: dict | None) -> str:
     return f"{area['tile']} {area['utilisation']:.0%}"
 
 
+def _span(p: dict) -> str:
+    """The table range when it is not the default [-100, 60) mV."""
+    lo, hi = p.get("table_lo", TABLE_V_MIN), p.get("table_hi", TABLE_V_MAX)
+    return "" if (lo, hi) == (TABLE_V_MIN, TABLE_V_MAX) else f", [{lo}, {hi}) mV"
+
+
 def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
     lines = [
         f"Float reference: RK4 at {FLOAT_DT_MS * 1000:g} us; {len(ref.train_spikes)} spikes at "
@@ -217,7 +229,8 @@ def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
         lines.append(
             f"| {r['label']} | {p['v_frac']} | {p['gate_frac']} | {p['dt_us']} | "
             f"{2.0 ** -p['table_bits']:g}{' interp' if p['interp'] else ''}"
-            f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''} | "
+            f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''}"
+            f"{_span(p)} | "
             f"{p['mul_bits']}{' lean' if p['lean'] else ''} | "
             f"{r['spikes']} | "
             f"{_fmt(r['max_spike_time_error_ms'], '.3f')} | {r['v_nrmse']:.4f} | "

@@ -11,7 +11,13 @@ from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, HHIntParams
+from neurotile.neurons.hodgkin_huxley import (
+    CURRENT_FRAC,
+    CURRENT_WIDTH,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
+    HHIntParams,
+)
 
 __all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_step",
            "operand_widths", "cycles_per_op", "cycles_per_step"]
@@ -20,7 +26,7 @@ __all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_st
 OPS_PER_STEP = 15
 
 _ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-            "lean")
+            "lean", "table_lo", "table_hi")
 
 
 def ops_per_step(p: HHIntParams) -> int:
@@ -167,7 +173,7 @@ class HHNeuron(wiring.Component):
     ====== ============================== ==============================
 
     ``k`` is the rate-table index of the old V; the tables ``A_x = dt a_x`` and
-    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [-100, 60) mV, value at each
+    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [``table_lo``, ``table_hi``) mV, value at each
     cell's midpoint) are constant ``case`` ROMs. Gates update in place after the ionic terms have
     used their old values, so no second copy of the state is kept.
 
@@ -192,7 +198,7 @@ class HHNeuron(wiring.Component):
 
     Parameters
     ----------
-    v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean : int
+    v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean, table_lo, table_hi : int
         See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
 
     Members
@@ -210,10 +216,12 @@ class HHNeuron(wiring.Component):
 
     def __init__(self, *, v_frac: int = 10, gate_frac: int = 16, dt_us: int = 25,
                  table_bits: int = 0, mul_bits: int = 4, interp: int = 0,
-                 table_sig: int = 0, lean: int = 0) -> None:
+                 table_sig: int = 0, lean: int = 0, table_lo: int = TABLE_V_MIN,
+                 table_hi: int = TABLE_V_MAX) -> None:
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
                                table_bits=table_bits, mul_bits=mul_bits, interp=interp,
-                               table_sig=table_sig, lean=lean)
+                               table_sig=table_sig, lean=lean, table_lo=table_lo,
+                               table_hi=table_hi)
         super().__init__({
             "current": In(stream.Signature(signed(CURRENT_WIDTH))),
             "output": Out(stream.Signature(output_layout(p))),

@@ -17,7 +17,13 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 
 from neurotile.neurons.spec import Param
-from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
+from neurotile.neurons.hodgkin_huxley import (
+    CURRENT_FRAC,
+    CURRENT_WIDTH,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
+    hh_int_step,
+)
 from neurotile.rtl.hh_runner import HHRunner
 from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params, ops_per_step
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
@@ -28,7 +34,7 @@ __all__ = ["ADAPTER", "hh_regmap"]
 
 ADAPTER_ID = 0x48
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-               "lean")
+               "lean", "table_lo", "table_hi")
 RUN_BITS = 4
 
 
@@ -140,7 +146,8 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
 One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC), integrated by
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
 fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits.
-The rate functions are tables indexed by V ({per_mv:g} entries per mV{interp}), so all three
+The rate functions are tables indexed by V ({per_mv:g} entries per mV over [{p.table_lo},
+{p.table_hi}) mV{interp}), so all three
 gates follow V. One multiplier, shared by the {ops_per_step(p)} products of a step and consuming
 {p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
 
@@ -184,6 +191,8 @@ ADAPTER = TapeoutAdapter(
         Param("interp", int, 0, "1: interpolate linearly between table nodes"),
         Param("table_sig", int, 0, "significant bits kept per table entry (0: all)"),
         Param("lean", int, 0, "1: fewer adders for the same arithmetic"),
+        Param("table_lo", int, TABLE_V_MIN, "lower end of the rate tables (mV)"),
+        Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables (mV)"),
         Param("gate_readback", bool, False, "add registers M, H, N to read the gates (costs area)"),
     ),
     regmap=hh_regmap,

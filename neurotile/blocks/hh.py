@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary, with_waves
-from neurotile.neurons.hodgkin_huxley import HHIntParams
+from neurotile.neurons.hodgkin_huxley import TABLE_V_MAX, TABLE_V_MIN, HHIntParams
 
 __all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-               "lean")
+               "lean", "table_lo", "table_hi")
 
 
 def int_params(params: dict[str, Any]) -> HHIntParams:
@@ -27,7 +27,10 @@ def _top(p: HHIntParams) -> str:
     interp = "_i" if p.interp else ""
     sig = f"_s{p.table_sig}" if p.table_sig else ""
     lean = "_l" if p.lean else ""
-    return (f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}{sig}"
+    span = ""
+    if (p.table_lo, p.table_hi) != (TABLE_V_MIN, TABLE_V_MAX):
+        span = f"_r{p.table_lo}_{p.table_hi}".replace("-", "m")
+    return (f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}{sig}{span}"
             f"_k{p.mul_bits}{lean}")
 
 
@@ -137,6 +140,10 @@ BLOCK = Block(
               "(smaller ROM; 0: keep all bits)"),
         Param("lean", int, 0, "1: share the driving-force and accumulator adders and round "
               "inside the multiplier's adder (same results, less area)"),
+        Param("table_lo", int, TABLE_V_MIN, "lower end of the rate tables in mV (-128..-40; "
+              "V below it reads the first entry)"),
+        Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables in mV (20..127; "
+              "V at or above it reads the last entry)"),
     ),
     build=_build,
     simulate=simulate,
