@@ -295,6 +295,8 @@ class HHIntParams:
     (:func:`round_diffused`), so the ROM stores mostly zeros in the low bits of its larger
     entries (a smaller ROM) and the error averaged over a few neighbouring entries stays small.
     ``lean``: 1 builds the same arithmetic from fewer adders (hardware only, like ``mul_bits``).
+    ``latch_state``: 1 keeps V, m, h, n in Sky130 latches instead of flip-flops (hardware only;
+    nearest-entry tables).
     """
 
     v_frac: int = 10      # fraction bits of V (mV), 8..16
@@ -307,17 +309,21 @@ class HHIntParams:
     lean: int = 0         # 1: fewer adders for the same arithmetic; hardware only
     table_lo: int = TABLE_V_MIN   # lower end of the rate tables (mV), -128..-40
     table_hi: int = TABLE_V_MAX   # upper end of the rate tables (mV), 20..127
+    latch_state: int = 0  # 1: V, m, h, n in latches (hardware only; interp=0)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
                              ("interp", 0, 1), ("table_bits", -2 if self.interp == 1 else -1, 3),
                              ("mul_bits", 1, 32), ("table_sig", 0, 20),
-                             ("lean", 0, 1), ("table_lo", -128, -40), ("table_hi", 20, 127)):
+                             ("lean", 0, 1), ("table_lo", -128, -40), ("table_hi", 20, 127),
+                             ("latch_state", 0, 1)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
             if not lo <= value <= hi:
                 raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
+        if self.latch_state and self.interp:
+            raise ValueError("latch_state=1 needs interp=0 (nearest-entry tables)")
         step = 1 << max(0, -self.table_bits)   # mV per table cell (at least 1)
         for name in ("table_lo", "table_hi"):
             if getattr(self, name) % step:
@@ -482,7 +488,7 @@ class HHIntParams:
         return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
                 "table_bits": self.table_bits, "mul_bits": self.mul_bits, "interp": self.interp,
                 "table_sig": self.table_sig, "lean": self.lean, "table_lo": self.table_lo,
-                "table_hi": self.table_hi}
+                "table_hi": self.table_hi, "latch_state": self.latch_state}
 
 
 @dataclass
@@ -677,6 +683,7 @@ class HHConfig(NeuronConfig):
               high=-40),
         Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables (mV)", low=20,
               high=127),
+        Param("latch_state", int, 0, "1: V, m, h, n in latches (hardware only)", low=0, high=1),
     )
     DT_MS = FLOAT_DT_MS
     INPUT_UNIT = "uA/cm^2"

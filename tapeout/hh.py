@@ -34,7 +34,7 @@ __all__ = ["ADAPTER", "hh_regmap"]
 
 ADAPTER_ID = 0x48
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-               "lean", "table_lo", "table_hi")
+               "lean", "table_lo", "table_hi", "latch_state")
 RUN_BITS = 4
 
 
@@ -193,6 +193,7 @@ ADAPTER = TapeoutAdapter(
         Param("lean", int, 0, "1: fewer adders for the same arithmetic"),
         Param("table_lo", int, TABLE_V_MIN, "lower end of the rate tables (mV)"),
         Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables (mV)"),
+        Param("latch_state", int, 0, "1: V, m, h, n in latches instead of flip-flops"),
         Param("gate_readback", bool, False, "add registers M, H, N to read the gates (costs area)"),
     ),
     regmap=hh_regmap,

@@ -247,6 +247,9 @@ def test_current_codes_and_their_range():
     (dict(interp=2), ValueError, r"^interp must be between 0 and 1, not 2$"),
     (dict(table_sig=21), ValueError, r"^table_sig must be between 0 and 20, not 21$"),
     (dict(lean=2), ValueError, r"^lean must be between 0 and 1, not 2$"),
+    (dict(latch_state=2), ValueError, r"^latch_state must be between 0 and 1, not 2$"),
+    (dict(latch_state=1, interp=1), ValueError,
+     r"^latch_state=1 needs interp=0 \(nearest-entry tables\)$"),
     (dict(table_lo=-39), ValueError, r"^table_lo must be between -128 and -40, not -39$"),
     (dict(table_hi=128), ValueError, r"^table_hi must be between 20 and 127, not 128$"),
     (dict(table_lo=-83, table_bits=-1), ValueError,
@@ -269,7 +272,7 @@ def test_parameter_errors(kwargs, exc, message):
 def test_unknown_hardware_parameter_is_a_type_error():
     with pytest.raises(TypeError, match=r"^unknown Hodgkin-Huxley parameter\(s\) width; allowed: "
                                         r"v_frac, gate_frac, dt_us, table_bits, mul_bits, "
-                                        r"interp, table_sig, lean, table_lo, table_hi$"):
+                                        r"interp, table_sig, lean, table_lo, table_hi, latch_state$"):
         hh_params(width=8)
 
 
