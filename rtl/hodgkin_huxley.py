@@ -406,8 +406,9 @@ class HHNeuron(wiring.Component):
                 CLOCK_GATE, i_CLK=ClockSignal("sync"), i_GATE=cond | ResetSignal("sync"),
                 o_GCLK=gclk)
             for word, data, init in words:
-                d = Signal(len(word), name=f"{word.name}_d")
-                m.d.comb += d.eq(data if init is None else Mux(boot, init, data))
+                # (no named signal for the data: where two gates' rest values share a bit, one
+                # net feeds both latches)
+                d = data if init is None else Mux(boot, init, data)
                 for b in range(len(word)):
                     m.submodules[f"{word.name}_latch{b}"] = Instance(
                         LATCH, i_GATE=gclk, i_D=d[b], o_Q=word[b])
