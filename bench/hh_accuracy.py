@@ -90,6 +90,15 @@ CONFIGS = [
      dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-84, table_hi=52)),
     ("V 8, gates 15, sig 7, lean, 1-bit, tables [-80, 48) mV",
      dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-80, table_hi=48)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, latches",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, latch_state=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-74, 22) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-74, table_hi=22)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-74, 22) mV, latches (tapeout default)",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-74, table_hi=22,
+          latch_state=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-76, 20) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-76, table_hi=20)),
     ("V 8, gates 15", dict(v_frac=8, gate_frac=15)),
     ("V 8, gates 14", dict(v_frac=8, gate_frac=14)),
     ("V 8, gates 12", dict(v_frac=8, gate_frac=12)),
@@ -231,7 +240,8 @@ def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
             f"{2.0 ** -p['table_bits']:g}{' interp' if p['interp'] else ''}"
             f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''}"
             f"{_span(p)} | "
-            f"{p['mul_bits']}{' lean' if p['lean'] else ''} | "
+            f"{p['mul_bits']}{' lean' if p['lean'] else ''}"
+            f"{' latch' if p.get('latch_state') else ''} | "
             f"{r['spikes']} | "
             f"{_fmt(r['max_spike_time_error_ms'], '.3f')} | {r['v_nrmse']:.4f} | "
             f"{100 * r['max_rate_error_rel']:.2f}% ({r['max_rate_error_hz']:.2f} Hz) | "
@@ -314,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, kw in CONFIGS:
         p = HHIntParams(**kw)
         key = tuple(sorted((k, v) for k, v in p.structural().items()
-                           if k not in ("mul_bits", "lean")))
+                           if k not in ("mul_bits", "lean", "latch_state")))
         if key not in measured:
             measured[key] = measure(p, ref)
         r = measured[key] | {"label": label, "params": p.structural(),
