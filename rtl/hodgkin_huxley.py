@@ -185,9 +185,11 @@ class HHNeuron(wiring.Component):
     ====== ============================== ==============================
 
     ``k`` is the rate-table index of the old V; the tables ``A_x = dt a_x`` and
-    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [``table_lo``, ``table_hi``) mV, value at each
-    cell's midpoint) are constant ``case`` ROMs. Gates update in place after the ionic terms have
-    used their old values, so no second copy of the state is kept.
+    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [``table_lo``,
+    ``table_hi``) mV, value at each cell's midpoint) are constant ``case`` ROMs. Gates update in
+    place after the ionic terms have used their old values, so no second copy of the state is
+    kept. With ``latch_state`` V, m, h, n are Sky130 latches in Verilog (see
+    :meth:`_state_latches`).
 
     Formats: V signed ``8 + v_frac`` bits (mV, saturating at [-128, 128)); m, h, n unsigned
     ``gate_frac`` fraction bits (clamped to [0, 1 - 2**-G]); stimulus signed 16 bits with 8
@@ -210,7 +212,9 @@ class HHNeuron(wiring.Component):
 
     Parameters
     ----------
-    v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean, table_lo, table_hi, latch_state : int
+    v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean : int
+        See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
+    table_lo, table_hi, latch_state : int
         See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
 
     Members
@@ -362,9 +366,11 @@ class HHNeuron(wiring.Component):
             with m.If(op_last & (phase >= 12)):
                 m.d.sync += prod.eq(gate_next)
         if p.latch_state and instantiates_cells(platform):
-            self._state_latches(m, [(write_m, [(gm, prod[:g], int(s0.m[0]))]),
-                                    (write_h, [(gh, prod[:g], int(s0.h[0]))]),
-                                    (write_nv, [(gn, prod[:g], int(s0.n[0])), (v, v_next, None)])])
+            self._state_latches(m, [
+                (write_m, [(gm, prod[:g], int(s0.m[0]))]),
+                (write_h, [(gh, prod[:g], int(s0.h[0]))]),
+                (write_nv, [(gn, prod[:g], int(s0.n[0])), (v, v_next, None)]),
+            ])
             with m.If(write_nv):
                 m.d.sync += [spike.eq((v < 0) & (v_next >= 0)), self.output.valid.eq(1)]
             return m
@@ -390,14 +396,15 @@ class HHNeuron(wiring.Component):
         latches in the high phase of cycle k+1; they close at its falling edge. Their data is
         stable all that time: each new gate was written to ``prod`` at the edge that ends cycle k
         and ``prod`` next changes at the end of cycle k+1 at the earliest; V's data is
-        ``sat(acc)`` and ``acc`` changes only in the last cycle of operation 0, never in the first
-        cycle after operation 14. Nothing reads a state word in the cycle it is written except
-        through its new value (operation 13 reads neither m nor the V table index changes; the
-        cycle after operation 14 is operation 0, which reads only V, settled early in the cycle),
-        so at every rising edge the latches hold what flip-flops written at the end of cycle k
-        would. Reset: ``boot`` is high in the cycle after every reset cycle, when the reset's
-        write happens, and selects the gates' rest values; V's data is then ``sat(acc)`` with
-        ``acc`` reset to the rest V."""
+        ``sat(acc)``, and ``acc`` changes only at the end of operation 0's last cycle, the end
+        of cycle k+1 at the earliest. No state word feeds its own data while its latches are
+        open (operation 13 does not read m; the cycle after operation 14 is operation 0, which
+        reads V only into ``acc``, a flip-flop), so at every rising edge the latches hold what
+        flip-flops written at the end of cycle k would. Reset: ``boot`` is high in the cycle
+        after every reset cycle, when the reset's write happens, and selects the gates' rest
+        values; V's data is then ``sat(acc)`` with ``acc`` reset to the rest V. Elaborated
+        without cells (Amaranth's simulator) the state stays in flip-flops written at the end
+        of cycle k: the same values at every rising edge."""
         boot = Signal(init=1)
         m.d.sync += boot.eq(0)
         for i, (cond, words) in enumerate(groups):

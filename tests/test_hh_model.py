@@ -272,7 +272,8 @@ def test_parameter_errors(kwargs, exc, message):
 def test_unknown_hardware_parameter_is_a_type_error():
     with pytest.raises(TypeError, match=r"^unknown Hodgkin-Huxley parameter\(s\) width; allowed: "
                                         r"v_frac, gate_frac, dt_us, table_bits, mul_bits, "
-                                        r"interp, table_sig, lean, table_lo, table_hi, latch_state$"):
+                                        r"interp, table_sig, lean, table_lo, table_hi, "
+                                        r"latch_state$"):
         hh_params(width=8)
 
 
