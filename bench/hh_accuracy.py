@@ -36,6 +36,8 @@ import numpy as np
 
 from neurotile.neurons.hodgkin_huxley import (
     FLOAT_DT_MS,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
     HHIntParams,
     hh_float_run,
     hh_int_run,
@@ -84,6 +86,19 @@ CONFIGS = [
                                                mul_bits=1)),
     ("V 8, gates 15, sig 6, lean, 1-bit", dict(v_frac=8, gate_frac=15, table_sig=6, lean=1,
                                                mul_bits=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-84, 52) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-84, table_hi=52)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-80, 48) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-80, table_hi=48)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, latches",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, latch_state=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-74, 22) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-74, table_hi=22)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-74, 22) mV, latches (tapeout default)",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-74, table_hi=22,
+          latch_state=1)),
+    ("V 8, gates 15, sig 7, lean, 1-bit, tables [-76, 20) mV",
+     dict(v_frac=8, gate_frac=15, table_sig=7, lean=1, mul_bits=1, table_lo=-76, table_hi=20)),
     ("V 8, gates 15", dict(v_frac=8, gate_frac=15)),
     ("V 8, gates 14", dict(v_frac=8, gate_frac=14)),
     ("V 8, gates 12", dict(v_frac=8, gate_frac=12)),
@@ -200,6 +215,12 @@ def _tile(area: dict | None) -> str:
     return f"{area['tile']} {area['utilisation']:.0%}"
 
 
+def _span(p: dict) -> str:
+    """The table range when it is not the default [-100, 60) mV."""
+    lo, hi = p.get("table_lo", TABLE_V_MIN), p.get("table_hi", TABLE_V_MAX)
+    return "" if (lo, hi) == (TABLE_V_MIN, TABLE_V_MAX) else f", [{lo}, {hi}) mV"
+
+
 def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
     lines = [
         f"Float reference: RK4 at {FLOAT_DT_MS * 1000:g} us; {len(ref.train_spikes)} spikes at "
@@ -217,8 +238,10 @@ def markdown(ref: Reference, rows: list[dict], mul_rows: list[dict]) -> str:
         lines.append(
             f"| {r['label']} | {p['v_frac']} | {p['gate_frac']} | {p['dt_us']} | "
             f"{2.0 ** -p['table_bits']:g}{' interp' if p['interp'] else ''}"
-            f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''} | "
-            f"{p['mul_bits']}{' lean' if p['lean'] else ''} | "
+            f"{', ' + str(p['table_sig']) + ' sig. bits' if p['table_sig'] else ''}"
+            f"{_span(p)} | "
+            f"{p['mul_bits']}{' lean' if p['lean'] else ''}"
+            f"{' latch' if p.get('latch_state') else ''} | "
             f"{r['spikes']} | "
             f"{_fmt(r['max_spike_time_error_ms'], '.3f')} | {r['v_nrmse']:.4f} | "
             f"{100 * r['max_rate_error_rel']:.2f}% ({r['max_rate_error_hz']:.2f} Hz) | "
@@ -301,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, kw in CONFIGS:
         p = HHIntParams(**kw)
         key = tuple(sorted((k, v) for k, v in p.structural().items()
-                           if k not in ("mul_bits", "lean")))
+                           if k not in ("mul_bits", "lean", "latch_state")))
         if key not in measured:
             measured[key] = measure(p, ref)
         r = measured[key] | {"label": label, "params": p.structural(),

@@ -280,7 +280,9 @@ class HHIntParams:
     ``[-128, 128)`` mV. ``gate_frac``: fraction bits of m, h, n, of the rate tables and of the
     conductance constants (gates are unsigned ``gate_frac``-bit numbers in ``[0, 1)``).
     ``dt_us``: forward-Euler step (microseconds). ``table_bits``: the rate tables hold
-    ``2**table_bits`` entries per mV over [-100, 60) mV (-1: one per 2 mV).
+    ``2**table_bits`` entries per mV over [``table_lo``, ``table_hi``) mV (-1: one per 2 mV);
+    V outside that range reads the nearest end entry. The range defaults to [-100, 60) mV
+    (:data:`TABLE_V_MIN`, :data:`TABLE_V_MAX`); a narrower one is a smaller ROM.
     ``mul_bits``: bits of the multiplier's second operand the hardware consumes per clock cycle
     (a digit-serial multiplier; at least the operand width means one product per cycle). It sets
     area and cycles per step only: the results are the same for every value.
@@ -293,6 +295,8 @@ class HHIntParams:
     (:func:`round_diffused`), so the ROM stores mostly zeros in the low bits of its larger
     entries (a smaller ROM) and the error averaged over a few neighbouring entries stays small.
     ``lean``: 1 builds the same arithmetic from fewer adders (hardware only, like ``mul_bits``).
+    ``latch_state``: 1 keeps V, m, h, n in Sky130 latches instead of flip-flops (hardware only;
+    nearest-entry tables).
     """
 
     v_frac: int = 10      # fraction bits of V (mV), 8..16
@@ -303,17 +307,28 @@ class HHIntParams:
     interp: int = 0       # 1: linear interpolation between table nodes, 0: nearest entry
     table_sig: int = 0    # significant bits kept per table entry, 0 (all) or 1..20
     lean: int = 0         # 1: fewer adders for the same arithmetic; hardware only
+    table_lo: int = TABLE_V_MIN   # lower end of the rate tables (mV), -128..-40
+    table_hi: int = TABLE_V_MAX   # upper end of the rate tables (mV), 20..127
+    latch_state: int = 0  # 1: V, m, h, n in latches (hardware only; interp=0)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("v_frac", 8, 16), ("gate_frac", 8, 20), ("dt_us", 1, 100),
                              ("interp", 0, 1), ("table_bits", -2 if self.interp == 1 else -1, 3),
                              ("mul_bits", 1, 32), ("table_sig", 0, 20),
-                             ("lean", 0, 1)):
+                             ("lean", 0, 1), ("table_lo", -128, -40), ("table_hi", 20, 127),
+                             ("latch_state", 0, 1)):
             value = getattr(self, name)
             if not _is_int(value):
                 raise TypeError(f"{name} must be an integer, not {value!r}")
             if not lo <= value <= hi:
                 raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
+        if self.latch_state and self.interp:
+            raise ValueError("latch_state=1 needs interp=0 (nearest-entry tables)")
+        step = 1 << max(0, -self.table_bits)   # mV per table cell (at least 1)
+        for name in ("table_lo", "table_hi"):
+            if getattr(self, name) % step:
+                raise ValueError(f"{name} must be a multiple of the table cell ({step} mV with "
+                                 f"table_bits={self.table_bits}), not {getattr(self, name)}")
         worst = self._worst_b()
         if worst >= 1.0:
             raise ValueError(
@@ -350,20 +365,20 @@ class HHIntParams:
 
     @property
     def table_size(self) -> int:
-        return int((TABLE_V_MAX - TABLE_V_MIN) * 2.0 ** self.table_bits)
+        return int((self.table_hi - self.table_lo) * 2.0 ** self.table_bits)
 
     @property
     def table_offset(self) -> int:
-        """Index of the table's first cell counted from 0 mV: ``TABLE_V_MIN * 2**table_bits``."""
-        return int(TABLE_V_MIN * 2.0 ** self.table_bits)
+        """Index of the table's first cell counted from 0 mV: ``table_lo * 2**table_bits``."""
+        return int(self.table_lo * 2.0 ** self.table_bits)
 
     def _table_voltages(self) -> np.ndarray:
         """Voltage (mV) of each table entry: each cell's midpoint, or with ``interp`` each
         cell's lower edge and the top end (``table_size + 1`` nodes)."""
         step = 2.0 ** -self.table_bits
         if self.interp:
-            return TABLE_V_MIN + np.arange(self.table_size + 1) * step
-        return TABLE_V_MIN + (np.arange(self.table_size) + 0.5) * step
+            return self.table_lo + np.arange(self.table_size + 1) * step
+        return self.table_lo + (np.arange(self.table_size) + 0.5) * step
 
     @property
     def frac_bits(self) -> int:
@@ -472,7 +487,8 @@ class HHIntParams:
         """The generator parameters (what the hardware is built from)."""
         return {"v_frac": self.v_frac, "gate_frac": self.gate_frac, "dt_us": self.dt_us,
                 "table_bits": self.table_bits, "mul_bits": self.mul_bits, "interp": self.interp,
-                "table_sig": self.table_sig, "lean": self.lean}
+                "table_sig": self.table_sig, "lean": self.lean, "table_lo": self.table_lo,
+                "table_hi": self.table_hi, "latch_state": self.latch_state}
 
 
 @dataclass
@@ -663,6 +679,11 @@ class HHConfig(NeuronConfig):
               high=20),
         Param("lean", int, 0, "1: the same arithmetic from fewer adders (hardware only)", low=0,
               high=1),
+        Param("table_lo", int, TABLE_V_MIN, "lower end of the rate tables (mV)", low=-128,
+              high=-40),
+        Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables (mV)", low=20,
+              high=127),
+        Param("latch_state", int, 0, "1: V, m, h, n in latches (hardware only)", low=0, high=1),
     )
     DT_MS = FLOAT_DT_MS
     INPUT_UNIT = "uA/cm^2"

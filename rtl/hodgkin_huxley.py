@@ -7,11 +7,29 @@ module is its hardware and is checked against it bit for bit.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import (
+    Cat,
+    ClockSignal,
+    Instance,
+    Module,
+    Mux,
+    ResetSignal,
+    Signal,
+    Value,
+    signed,
+    unsigned,
+)
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, HHIntParams
+from neurotile.rtl.cells import CLOCK_GATE, LATCH, instantiates_cells
+from neurotile.neurons.hodgkin_huxley import (
+    CURRENT_FRAC,
+    CURRENT_WIDTH,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
+    HHIntParams,
+)
 
 __all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_step",
            "operand_widths", "cycles_per_op", "cycles_per_step"]
@@ -20,7 +38,7 @@ __all__ = ["HHNeuron", "hh_params", "output_layout", "OPS_PER_STEP", "ops_per_st
 OPS_PER_STEP = 15
 
 _ALLOWED = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-            "lean")
+            "lean", "table_lo", "table_hi", "latch_state")
 
 
 def ops_per_step(p: HHIntParams) -> int:
@@ -167,9 +185,11 @@ class HHNeuron(wiring.Component):
     ====== ============================== ==============================
 
     ``k`` is the rate-table index of the old V; the tables ``A_x = dt a_x`` and
-    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [-100, 60) mV, value at each
-    cell's midpoint) are constant ``case`` ROMs. Gates update in place after the ionic terms have
-    used their old values, so no second copy of the state is kept.
+    ``B_x = dt (a_x + b_x)`` (``2**table_bits`` entries per mV over [``table_lo``,
+    ``table_hi``) mV, value at each cell's midpoint) are constant ``case`` ROMs. Gates update in
+    place after the ionic terms have used their old values, so no second copy of the state is
+    kept. With ``latch_state`` V, m, h, n are Sky130 latches in Verilog (see
+    :meth:`_state_latches`).
 
     Formats: V signed ``8 + v_frac`` bits (mV, saturating at [-128, 128)); m, h, n unsigned
     ``gate_frac`` fraction bits (clamped to [0, 1 - 2**-G]); stimulus signed 16 bits with 8
@@ -194,6 +214,8 @@ class HHNeuron(wiring.Component):
     ----------
     v_frac, gate_frac, dt_us, table_bits, mul_bits, interp, table_sig, lean : int
         See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
+    table_lo, table_hi, latch_state : int
+        See :class:`~neurotile.neurons.hodgkin_huxley.HHIntParams`.
 
     Members
     -------
@@ -210,10 +232,12 @@ class HHNeuron(wiring.Component):
 
     def __init__(self, *, v_frac: int = 10, gate_frac: int = 16, dt_us: int = 25,
                  table_bits: int = 0, mul_bits: int = 4, interp: int = 0,
-                 table_sig: int = 0, lean: int = 0) -> None:
+                 table_sig: int = 0, lean: int = 0, table_lo: int = TABLE_V_MIN,
+                 table_hi: int = TABLE_V_MAX, latch_state: int = 0) -> None:
         self.p = p = hh_params(v_frac=v_frac, gate_frac=gate_frac, dt_us=dt_us,
                                table_bits=table_bits, mul_bits=mul_bits, interp=interp,
-                               table_sig=table_sig, lean=lean)
+                               table_sig=table_sig, lean=lean, table_lo=table_lo,
+                               table_hi=table_hi, latch_state=latch_state)
         super().__init__({
             "current": In(stream.Signature(signed(CURRENT_WIDTH))),
             "output": Out(stream.Signature(output_layout(p))),
@@ -240,7 +264,8 @@ class HHNeuron(wiring.Component):
         gm = Signal(unsigned(g), init=int(s0.m[0]))
         gh = Signal(unsigned(g), init=int(s0.h[0]))
         gn = Signal(unsigned(g), init=int(s0.n[0]))
-        acc = Signal(signed(acc_width))
+        # With latch_state, acc resets to the rest V, which the V latches take at reset.
+        acc = Signal(signed(acc_width), init=int(s0.v[0]) if p.latch_state else 0)
         prod = Signal(signed(aw))
         phase = Signal(range(OPS_PER_STEP))   # which operation
         digit = Signal(range(max(2, digits)))  # which digit of b, least significant first
@@ -333,11 +358,27 @@ class HHNeuron(wiring.Component):
                          op_last & sub_acc)
         with m.If(op_last & to_prod):
             m.d.sync += prod.eq(r)
-        with m.If(op_last & (phase == 12)):
+        write_m = op_last & (phase == 12)
+        write_h = op_last & (phase == 13)
+        write_nv = op_last & (phase == OPS_PER_STEP - 1)
+        if p.latch_state:
+            # prod, unused in operations 11-14, holds each new gate for its latches
+            with m.If(op_last & (phase >= 12)):
+                m.d.sync += prod.eq(gate_next)
+        if p.latch_state and instantiates_cells(platform):
+            self._state_latches(m, [
+                (write_m, [(gm, prod[:g], int(s0.m[0]))]),
+                (write_h, [(gh, prod[:g], int(s0.h[0]))]),
+                (write_nv, [(gn, prod[:g], int(s0.n[0])), (v, v_next, None)]),
+            ])
+            with m.If(write_nv):
+                m.d.sync += [spike.eq((v < 0) & (v_next >= 0)), self.output.valid.eq(1)]
+            return m
+        with m.If(write_m):
             m.d.sync += gm.eq(gate_next)
-        with m.If(op_last & (phase == 13)):
+        with m.If(write_h):
             m.d.sync += gh.eq(gate_next)
-        with m.If(op_last & (phase == OPS_PER_STEP - 1)):
+        with m.If(write_nv):
             m.d.sync += [
                 gn.eq(gate_next),
                 v.eq(v_next),
@@ -345,6 +386,39 @@ class HHNeuron(wiring.Component):
                 self.output.valid.eq(1),  # the output register is empty during a step
             ]
         return m
+
+    def _state_latches(self, m: Module, groups: list) -> None:
+        """V, m, h, n in ``sky130_fd_sc_hd__dlxtp_1`` latches (``latch_state=1``, Verilog export).
+
+        ``groups`` lists, per write condition, ``(state signal, data, reset value)``: one
+        ``sky130_fd_sc_hd__dlclkp_1`` clock gate per condition, enabled by the condition or the
+        reset. A write requested in cycle k (the last cycle of operation 12, 13 or 14) opens the
+        latches in the high phase of cycle k+1; they close at its falling edge. Their data is
+        stable all that time: each new gate was written to ``prod`` at the edge that ends cycle k
+        and ``prod`` next changes at the end of cycle k+1 at the earliest; V's data is
+        ``sat(acc)``, and ``acc`` changes only at the end of operation 0's last cycle, the end
+        of cycle k+1 at the earliest. No state word feeds its own data while its latches are
+        open (operation 13 does not read m; the cycle after operation 14 is operation 0, which
+        reads V only into ``acc``, a flip-flop), so at every rising edge the latches hold what
+        flip-flops written at the end of cycle k would. Reset: ``boot`` is high in the cycle
+        after every reset cycle, when the reset's write happens, and selects the gates' rest
+        values; V's data is then ``sat(acc)`` with ``acc`` reset to the rest V. Elaborated
+        without cells (Amaranth's simulator) the state stays in flip-flops written at the end
+        of cycle k: the same values at every rising edge."""
+        boot = Signal(init=1)
+        m.d.sync += boot.eq(0)
+        for i, (cond, words) in enumerate(groups):
+            gclk = Signal(name=f"state_gclk{i}")
+            m.submodules[f"state_gate{i}"] = Instance(
+                CLOCK_GATE, i_CLK=ClockSignal("sync"), i_GATE=cond | ResetSignal("sync"),
+                o_GCLK=gclk)
+            for word, data, init in words:
+                # (no named signal for the data: where two gates' rest values share a bit, one
+                # net feeds both latches)
+                d = data if init is None else Mux(boot, init, data)
+                for b in range(len(word)):
+                    m.submodules[f"{word.name}_latch{b}"] = Instance(
+                        LATCH, i_GATE=gclk, i_D=d[b], o_Q=word[b])
 
     def _forces(self, m: Module, phase: Signal, v: Signal) -> dict[int, Value]:
         """The driving forces ``V - E`` of operations 1 (Na), 6 (K) and 11 (leak): three

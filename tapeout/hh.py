@@ -17,7 +17,13 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 
 from neurotile.neurons.spec import Param
-from neurotile.neurons.hodgkin_huxley import CURRENT_FRAC, CURRENT_WIDTH, hh_int_step
+from neurotile.neurons.hodgkin_huxley import (
+    CURRENT_FRAC,
+    CURRENT_WIDTH,
+    TABLE_V_MAX,
+    TABLE_V_MIN,
+    hh_int_step,
+)
 from neurotile.rtl.hh_runner import HHRunner
 from neurotile.rtl.hodgkin_huxley import HHNeuron, cycles_per_step, hh_params, ops_per_step
 from neurotile.tapeout.adapters import BlockText, TapeoutAdapter
@@ -28,7 +34,7 @@ __all__ = ["ADAPTER", "hh_regmap"]
 
 ADAPTER_ID = 0x48
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-               "lean")
+               "lean", "table_lo", "table_hi", "latch_state")
 RUN_BITS = 4
 
 
@@ -140,7 +146,8 @@ def _describe(params: dict[str, Any], regmap: RegisterMap) -> BlockText:
 One Hodgkin-Huxley neuron (the squid-axon model of NEURON's `hh.mod` at 6.3 degC), integrated by
 forward Euler with a {p.dt_us} us step. V is a signed {p.v_width}-bit number (mV, {p.v_frac}
 fraction bits, saturating at [-128, 128) mV); the gates m, h, n have {p.gate_frac} fraction bits.
-The rate functions are tables indexed by V ({per_mv:g} entries per mV{interp}), so all three
+The rate functions are tables indexed by V ({per_mv:g} entries per mV over [{p.table_lo},
+{p.table_hi}) mV{interp}), so all three
 gates follow V. One multiplier, shared by the {ops_per_step(p)} products of a step and consuming
 {p.mul_bits} bits per cycle, computes a step in {cycles_per_step(p)} clock cycles.
 
@@ -175,15 +182,23 @@ ADAPTER = TapeoutAdapter(
     block="hh",
     summary="Hodgkin-Huxley neuron behind a byte-wide register interface",
     ident=ADAPTER_ID,
+    # The defaults are the smallest design measured to meet the accuracy targets (docs/hh.md,
+    # "One tile (1x1)?"): its project fits a 1x1 tile; the block's own defaults (neurotile
+    # generate hh) are the more accurate 2-tile design.
     params=(
-        Param("v_frac", int, 10, "fraction bits of V (mV)"),
-        Param("gate_frac", int, 16, "fraction bits of the gates and rate tables"),
+        Param("v_frac", int, 8, "fraction bits of V (mV)"),
+        Param("gate_frac", int, 15, "fraction bits of the gates and rate tables"),
         Param("dt_us", int, 25, "forward-Euler step in microseconds"),
         Param("table_bits", int, 0, "rate-table entries per mV = 2**table_bits"),
-        Param("mul_bits", int, 4, "multiplier bits per cycle"),
+        Param("mul_bits", int, 1, "multiplier bits per cycle"),
         Param("interp", int, 0, "1: interpolate linearly between table nodes"),
-        Param("table_sig", int, 0, "significant bits kept per table entry (0: all)"),
-        Param("lean", int, 0, "1: fewer adders for the same arithmetic"),
+        Param("table_sig", int, 7, "significant bits kept per table entry (0: all)"),
+        Param("lean", int, 1, "1: fewer adders for the same arithmetic"),
+        Param("table_lo", int, -74, f"lower end of the rate tables (mV; {TABLE_V_MIN} for "
+              "the full range)"),
+        Param("table_hi", int, 22, f"upper end of the rate tables (mV; {TABLE_V_MAX} for the "
+              "full range)"),
+        Param("latch_state", int, 1, "1: V, m, h, n in latches instead of flip-flops"),
         Param("gate_readback", bool, False, "add registers M, H, N to read the gates (costs area)"),
     ),
     regmap=hh_regmap,

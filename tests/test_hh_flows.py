@@ -16,6 +16,9 @@ pytestmark = pytest.mark.flows
 
 
 SMALL = {"lean": 1, "table_sig": 6, "mul_bits": 1}
+#: The state in latches, with narrower tables and formats (the smallest design measured).
+LATCHED = {"lean": 1, "table_sig": 7, "mul_bits": 1, "v_frac": 8, "gate_frac": 15,
+           "table_lo": -84, "table_hi": 52, "latch_state": 1}
 
 
 def _synthesise(params, root):
@@ -60,6 +63,26 @@ def test_small_design_area_and_gate_level(small, build_root):
     assert report["passed"], f"see {report['run_dir']}"
     assert report["mismatches"] == 0
     assert report["updates"] == 100 and report["spikes"] == 1
+
+
+@pytest.fixture(scope="module")
+def latched(worker_root):
+    return _synthesise(LATCHED, worker_root)
+
+
+def test_latched_state_gate_level(latched, build_root):
+    """V (16 bits) and m, h, n (15 bits each) are 61 latches, plus 3 clock gates (counted as
+    latches too); the netlist runs the bit-exact check with resets in the run (each reopens every
+    latch with the rest state)."""
+    design, r = latched
+    assert r.latches == 61 + 3
+    assert 60 <= r.flip_flops <= 80
+    report = run_gate_level(r.netlist, top=design.top, params=int_params(LATCHED).structural(),
+                            steps=120, seed=4, reset_rate=0.02, directed=False,
+                            build_dir=build_root / "hh" / "flows" / "gl-latched")
+    assert report["passed"], f"see {report['run_dir']}"
+    assert report["mismatches"] == 0
+    assert report["updates"] == 120 and report["resets"] >= 1 and report["spikes"] >= 1
 
 
 def test_gate_level_is_bit_exact(synthesised, build_root):

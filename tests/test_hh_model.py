@@ -159,6 +159,23 @@ def test_table_index_clamps_at_both_ends():
     assert list(idx) == [0, 0, 0, 35, p.table_size - 1, p.table_size - 1]
 
 
+@pytest.mark.parametrize("interp, table_bits", [(0, 0), (0, -1), (1, -2)])
+def test_a_narrower_table_range_is_the_same_tables_cut_at_its_ends(interp, table_bits):
+    """``table_lo``/``table_hi`` keep the entries (or nodes) of the default tables inside the
+    range, and V outside it reads the new end entries."""
+    wide = HHIntParams(interp=interp, table_bits=table_bits)
+    p = HHIntParams(interp=interp, table_bits=table_bits, table_lo=-84, table_hi=52)
+    per_mv = 2.0 ** table_bits
+    first = int((-84 - TABLE_V_MIN) * per_mv)
+    assert p.table_size == int(136 * per_mv)
+    for key, table in p.tables.items():
+        assert table == wide.tables[key][first:first + len(table)], key
+    mv = np.array([-128.0, -84.001, -84.0, 51.99, 52.0, 127.99])
+    idx = table_index(np.floor(mv * (1 << p.v_frac)).astype(np.int64), p)
+    assert list(idx) == [0, 0, 0, p.table_size - 1, p.table_size - 1, p.table_size - 1]
+    assert p.structural()["table_lo"] == -84 and p.structural()["table_hi"] == 52
+
+
 def test_rest_stays_near_rest_without_input():
     p = HHIntParams()
     run = hh_int_run(p, 0, 800)
@@ -230,6 +247,15 @@ def test_current_codes_and_their_range():
     (dict(interp=2), ValueError, r"^interp must be between 0 and 1, not 2$"),
     (dict(table_sig=21), ValueError, r"^table_sig must be between 0 and 20, not 21$"),
     (dict(lean=2), ValueError, r"^lean must be between 0 and 1, not 2$"),
+    (dict(latch_state=2), ValueError, r"^latch_state must be between 0 and 1, not 2$"),
+    (dict(latch_state=1, interp=1), ValueError,
+     r"^latch_state=1 needs interp=0 \(nearest-entry tables\)$"),
+    (dict(table_lo=-39), ValueError, r"^table_lo must be between -128 and -40, not -39$"),
+    (dict(table_hi=128), ValueError, r"^table_hi must be between 20 and 127, not 128$"),
+    (dict(table_lo=-83, table_bits=-1), ValueError,
+     r"^table_lo must be a multiple of the table cell \(2 mV with table_bits=-1\), not -83$"),
+    (dict(table_hi=50, table_bits=-2, interp=1), ValueError,
+     r"^table_hi must be a multiple of the table cell \(4 mV with table_bits=-2\), not 50$"),
     (dict(mul_bits=0), ValueError, r"^mul_bits must be between 1 and 32, not 0$"),
     (dict(dt_us=0), ValueError, r"^dt_us must be between 1 and 100, not 0$"),
     (dict(dt_us=2.5), TypeError, r"^dt_us must be an integer, not 2.5$"),
@@ -246,7 +272,8 @@ def test_parameter_errors(kwargs, exc, message):
 def test_unknown_hardware_parameter_is_a_type_error():
     with pytest.raises(TypeError, match=r"^unknown Hodgkin-Huxley parameter\(s\) width; allowed: "
                                         r"v_frac, gate_frac, dt_us, table_bits, mul_bits, "
-                                        r"interp, table_sig, lean$"):
+                                        r"interp, table_sig, lean, table_lo, table_hi, "
+                                        r"latch_state$"):
         hh_params(width=8)
 
 

@@ -42,6 +42,12 @@ DESIGNS = {
     "lean-sig6-1bit": (dict(lean=1, table_sig=6, mul_bits=1), 90),
     "lean-sig7-interp-7bit": (dict(lean=1, table_sig=7, interp=1, table_bits=-2, mul_bits=7), 150),
     "lean-parallel": (dict(lean=1, mul_bits=32, v_frac=9, gate_frac=13, dt_us=20), 200),
+    # a narrower table range (V clamps to its end entries more often)
+    "range-84-52-1bit": (dict(lean=1, table_sig=7, mul_bits=1, v_frac=8, gate_frac=15,
+                              table_lo=-84, table_hi=52), 90),
+    # state in latches (Amaranth sees flip-flops; the latches are checked in test_hh_sim)
+    "latch-1bit": (dict(latch_state=1, lean=1, mul_bits=1), 60),
+    "latch-parallel": (dict(latch_state=1, mul_bits=32), 200),
 }
 
 

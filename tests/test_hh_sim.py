@@ -28,6 +28,13 @@ DESIGNS = {
     # Lean adders (the rounding injected as bit 3 of a 4-bit digit) and tables rounded to 6
     # significant bits: 20 ms.
     "lean-sig6": (dict(lean=1, table_sig=6), 800),
+    # V, m, h, n in latches: on the 1-bit multiplier with tables over [-84, 52) mV (the write
+    # opens the latches in the cycle after the operation's last), and on the one-cycle
+    # multiplier (that cycle is already the next operation's last): 20 ms each.
+    "latch-range-1bit": (dict(latch_state=1, lean=1, table_sig=7, mul_bits=1, v_frac=8,
+                              gate_frac=15, table_lo=-84, table_hi=52), 800),
+    "latch-parallel": (dict(latch_state=1, mul_bits=32, v_frac=8, gate_frac=12, dt_us=20,
+                            table_bits=1), 1000),
 }
 
 

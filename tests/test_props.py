@@ -45,8 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def _int_values(p: Param) -> st.SearchStrategy[int]:
     base = p.default if isinstance(p.default, int) and not isinstance(p.default, bool) else 8
     edge = st.sampled_from([-1, 0, 1, 2, base - 1, base + 1, 10**6])
-    around = st.integers(min_value=max(1, base // 2), max_value=max(base + 2, base * 3 // 2))
-    wide = st.integers(min_value=-2, max_value=max(2 * base, 16))
+    if base >= 0:
+        around = st.integers(min_value=max(1, base // 2), max_value=max(base + 2, base * 3 // 2))
+        wide = st.integers(min_value=-2, max_value=max(2 * base, 16))
+    else:  # a negative default (a voltage in mV): the same spread on the negative side
+        around = st.integers(min_value=min(base - 2, base * 3 // 2), max_value=min(-1, base // 2))
+        wide = st.integers(min_value=2 * base, max_value=16)
     return st.one_of(st.just(base), around, around, edge, wide)
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from neurotile.blocks import Block, Param, SimSummary, with_waves
-from neurotile.neurons.hodgkin_huxley import HHIntParams
+from neurotile.neurons.hodgkin_huxley import TABLE_V_MAX, TABLE_V_MIN, HHIntParams
 
 __all__ = ["BLOCK", "int_params", "simulate", "run_design", "run_bulk_design", "record"]
 
 _STRUCTURAL = ("v_frac", "gate_frac", "dt_us", "table_bits", "mul_bits", "interp", "table_sig",
-               "lean")
+               "lean", "table_lo", "table_hi", "latch_state")
 
 
 def int_params(params: dict[str, Any]) -> HHIntParams:
@@ -27,8 +27,12 @@ def _top(p: HHIntParams) -> str:
     interp = "_i" if p.interp else ""
     sig = f"_s{p.table_sig}" if p.table_sig else ""
     lean = "_l" if p.lean else ""
-    return (f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}{sig}"
-            f"_k{p.mul_bits}{lean}")
+    span = ""
+    if (p.table_lo, p.table_hi) != (TABLE_V_MIN, TABLE_V_MAX):
+        span = f"_r{p.table_lo}_{p.table_hi}".replace("-", "m")
+    latch = "_q" if p.latch_state else ""
+    return (f"hh_neuron_v{p.v_frac}_g{p.gate_frac}_dt{p.dt_us}_t{table}{interp}{sig}{span}"
+            f"_k{p.mul_bits}{lean}{latch}")
 
 
 def _build(params: dict[str, Any]):
@@ -60,9 +64,14 @@ def run_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Pa
 
     check_simulator(sim)
     design = elaborate(BLOCK, p.structural())
+    # Latch state is unknown until the first reset opens the latches (the reset input itself
+    # is undriven at the first clock edge): unknown bits read as random ones, as at gate level,
+    # so an unknown value reaching a checked output after reset is a mismatch.
+    env = {"COCOTB_RESOLVE_X": "random"} if p.latch_state else None
     return run_checker(sim, verilog=design.verilog, top=design.top,
                        test_module="neurotile.testbench.hodgkin_huxley",
-                       build_dir=build_dir, config=cfg, seed=seed, ports=design.ports)
+                       build_dir=build_dir, config=cfg, seed=seed, ports=design.ports,
+                       extra_env=env)
 
 
 def run_bulk_design(p: HHIntParams, *, sim: str, steps: int, seed: int, build_dir: Path,
@@ -137,6 +146,12 @@ BLOCK = Block(
               "(smaller ROM; 0: keep all bits)"),
         Param("lean", int, 0, "1: share the driving-force and accumulator adders and round "
               "inside the multiplier's adder (same results, less area)"),
+        Param("table_lo", int, TABLE_V_MIN, "lower end of the rate tables in mV (-128..-40; "
+              "V below it reads the first entry)"),
+        Param("table_hi", int, TABLE_V_MAX, "upper end of the rate tables in mV (20..127; "
+              "V at or above it reads the last entry)"),
+        Param("latch_state", int, 0, "1: keep V, m, h, n in Sky130 latches instead of "
+              "flip-flops (same results, less area; --interp 0 only)"),
     ),
     build=_build,
     simulate=simulate,
