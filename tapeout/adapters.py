@@ -17,7 +17,9 @@ says:
   transactions with the expected reads, computed from the block's reference model;
 * ``describe(params, regmap)``: the prose for ``info.yaml`` and ``docs/info.md``;
 * ``resolve(params)``: validate the parameters (``TypeError``/``ValueError``) and return them
-  with every default filled in.
+  with every default filled in;
+* ``clock_hz``: the block's clock when ``--clock-hz`` is not given (None: the common default,
+  50 MHz); a block whose default design's timing sanity check needs a longer period says so.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class TapeoutAdapter:
     describe: Callable[[dict[str, Any], Any], BlockText]
     resolve: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: params)
     test_steps: int = 8
+    clock_hz: int | None = None
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -78,10 +81,8 @@ class TapeoutAdapter:
 
 #: Storage of every block with a ``storage`` choice unless ``--storage`` says otherwise: Sky130
 #: latches behind integrated clock gates, instantiated as cells. Measured (docs/latches.md): a
-#: sixth to a quarter smaller than flip-flop memories for every block, a full-period datapath
-#: (the flip-flop ring, the smallest neuron storage, gives its datapath half a period, which the
-#: timing sanity check does not pass at TinyTapeout's 50 MHz), and only the cell pattern
-#: TinyTapeout designs already tape out with.
+#: sixth to a quarter smaller than flip-flop memories for every block, with a full-period
+#: datapath and only the cell pattern TinyTapeout designs already tape out with.
 TAPEOUT_STORAGE = "latch"
 
 #: Storage of a neuron population's state unless ``--storage`` says otherwise: the clock-gated
@@ -96,14 +97,14 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("name", str, None, "project name: the top module is tt_um_<name> "
           "(default: neurotile_<block>)", metavar="NAME"),
     Param("author", str, "neurotile user", "author for info.yaml", metavar="TEXT"),
-    Param("clock_hz", int, 50_000_000, "clock frequency in Hz for info.yaml and config.json",
-          metavar="HZ"),
+    Param("clock_hz", int, 50_000_000, "clock frequency in Hz for info.yaml and config.json "
+          "(hh: 40000000 unless given)", metavar="HZ"),
     Param("seed", int, 1, "seed of the random part of the test vectors (and of the weights of "
           "a block drawn from a seed, the reservoir)"),
     Param("steps", int, None, "timesteps the generated test runs (default: per block)"),
     Param("placement_density", int, None, "PL_TARGET_DENSITY_PCT for src/config.json and the "
           "tile choice, in percent (default: 60, TinyTapeout's, or, where that saves tiles, the "
-          "utilisation plus 5 points up to 85; see docs/density.md)", metavar="PCT"),
+          "utilisation plus 5 points up to 80; see docs/density.md)", metavar="PCT"),
 )
 
 _CATALOGUE: dict[str, TapeoutAdapter] | None = None

@@ -144,6 +144,8 @@ def generate(adapter: TapeoutAdapter, params: dict[str, Any], *,
         For invalid parameters, or a design that fits no tile.
     """
     common = {p.name: p.default for p in COMMON_PARAMS}
+    if adapter.clock_hz is not None:
+        common["clock_hz"] = adapter.clock_hz
     block_params = adapter.defaults()
     for key, value in params.items():
         if value is None:

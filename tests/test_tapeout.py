@@ -118,6 +118,19 @@ def test_info_yaml_fields(lif_project):
     assert project["tiles"] == lif_project.tile == "1x1"  # 9,000 um^2 at 60% of 16,493
 
 
+@pytest.mark.parametrize("params, hz", [
+    ({}, 40_000_000),                        # the block's own clock: its default design's paths
+    ({"clock_hz": 50_000_000}, 50_000_000),  # --clock-hz wins
+])
+def test_block_clock_default(params, hz):
+    project = generate(get_adapter("hh"), params, estimator=fake_estimator())
+    info = yaml.safe_load(project.files["info.yaml"])
+    assert info["project"]["clock_hz"] == hz
+    period = json.loads(project.files["src/config.json"])["CLOCK_PERIOD"]
+    assert period == pytest.approx(1e9 / hz)
+    assert json.loads(project.files["test/vectors.json"])["meta"]["clock_period_ns"] == round(1e9 / hz)
+
+
 @pytest.mark.parametrize("area, density, tile, declared", [
     (9_000.0, None, "1x1", 60),      # 55% of a 1x1 core: TinyTapeout's default density
     (12_000.0, None, "1x1", 78),     # 72.8%: one tile at a raised density, not two at 60%
