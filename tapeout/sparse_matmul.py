@@ -24,8 +24,8 @@ from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapte
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.vectors import Script
 
-__all__ = ["ADAPTER", "sparse_regmap", "weight_registers", "write_weights", "resolve_layout",
-           "LAYOUT"]
+__all__ = ["ADAPTER", "layout_ident", "sparse_regmap", "weight_registers", "write_weights",
+           "resolve_layout", "LAYOUT"]
 
 ADAPTER_ID = 0x53
 #: Depth of the CSR weight memory unless ``--depth`` says otherwise.
@@ -46,6 +46,13 @@ def _params(params: dict[str, Any]) -> SparseParams:
 
 def _dense(params: dict[str, Any]) -> bool:
     return (params.get("layout") or "csr") == "dense"
+
+
+def layout_ident(ident: int, params: dict[str, Any]) -> int:
+    """The identification byte of a project: ``ident`` (an upper-case letter) with the CSR
+    layout, its lower-case letter with the dense one, whose weight registers differ, so a host
+    can tell the two register maps apart."""
+    return ident | 0x20 if _dense(params) else ident
 
 
 def resolve_layout(params: dict[str, Any], outputs: str, csr_depth: int) -> dict[str, Any]:
@@ -105,6 +112,7 @@ def _event(p: SparseParams, addr: int = 0, value: int = 1, end: bool = False) ->
 def sparse_regmap(params: dict[str, Any]) -> RegisterMap:
     """The sparse tile's registers for ``params``."""
     p = _params(params)
+    ident = layout_ident(ADAPTER_ID, params)
     end_bit = _event_bits(p) - 1
     value_doc = (f", bits {p.addr_width + p.act_width - 1}..{p.addr_width} activation"
                  if p.act_width > 1 else "")
@@ -117,7 +125,8 @@ def sparse_regmap(params: dict[str, Any]) -> RegisterMap:
                  f"{p.weight_width + p.index_width - 1}..{p.weight_width} output column"),
     )
     return RegisterMap((
-        Register("ID", "const", 8, "identification byte (0x53, 'S')", reset=ADAPTER_ID),
+        Register("ID", "const", 8, f"identification byte (0x{ident:02X}, '{chr(ident)}')",
+                 reset=ident),
         *weights,
         Register("EVENT", "push", _event_bits(p),
                  f"one input event: bits {p.addr_width - 1}..0 input address{value_doc}, bit "
@@ -188,7 +197,7 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
     rng = np.random.default_rng(seed)
     s = Script(regmap)
     s.wait_idle()
-    s.expect("ID", ADAPTER_ID, "ID after reset")
+    s.expect("ID", layout_ident(ADAPTER_ID, params), "ID after reset")
     s.expect("RESULT_INFO", 0, "no result after reset")
 
     # A random matrix whose weight (0, 0) is the largest, so repeated events of input 0 saturate.
@@ -277,7 +286,7 @@ index order, one at a time, and clears them. The arithmetic is exactly neurotile
 """
     test = f"""\
 1. Reset the design and wait until `busy` is low (the accumulators are cleared).
-2. Read `ID` (0x00): it must be 0x{ADAPTER_ID:02X}.
+2. Read `ID` (0x00): it must be 0x{layout_ident(ADAPTER_ID, params):02X}.
 {load}\
 4. For each input that spikes in a timestep write its address to `EVENT` (0x{a('EVENT'):02X}) and
    wait for `busy` to fall; then write the END marker.

@@ -25,8 +25,8 @@ from neurotile.rtl.spiking_layer import SpikingLayer, layer_params
 from neurotile.tapeout.adapters import TAPEOUT_STORAGE, BlockText, TapeoutAdapter
 from neurotile.tapeout.host import Register, RegisterMap
 from neurotile.tapeout.sparse_matmul import (LAYOUT, _dense, _event, _event_bits, _load_step,
-                                             resolve_layout, tile_wiring, weight_registers,
-                                             write_weights)
+                                             layout_ident, resolve_layout, tile_wiring,
+                                             weight_registers, write_weights)
 from neurotile.tapeout.vectors import Script
 
 __all__ = ["ADAPTER", "layer_regmap"]
@@ -52,7 +52,9 @@ def layer_regmap(params: dict[str, Any]) -> RegisterMap:
     """The spiking layer's registers for ``params``."""
     sp, lp = _params(params)
     out_addr_bits = max(1, (lp.neurons - 1).bit_length())
-    regs = [Register("ID", "const", 8, "identification byte (0x59, 'Y')", reset=ADAPTER_ID)]
+    ident = layout_ident(ADAPTER_ID, params)
+    regs = [Register("ID", "const", 8, f"identification byte (0x{ident:02X}, '{chr(ident)}')",
+                     reset=ident)]
     regs += [Register(st.name.upper(), "config", st.field(lp).width, f"neurons: {st.help}",
                       reset=getattr(lp, st.name)) for st in lp.ports()]
     if _dense(params):
@@ -114,7 +116,7 @@ def _vectors(params: dict[str, Any], regmap: RegisterMap, seed: int, steps: int)
     out_addr_bits = max(1, (lp.neurons - 1).bit_length())
     s = Script(regmap)
     s.wait_idle()
-    s.expect("ID", ADAPTER_ID, "ID after reset")
+    s.expect("ID", layout_ident(ADAPTER_ID, params), "ID after reset")
     s.expect("THRESHOLD", lp.threshold, "THRESHOLD after reset")
     s.expect("SPIKE_INFO", 0, "no output event after reset")
 
@@ -194,7 +196,7 @@ checks every output event against it.
    (0x{a('SYN_DATA'):02X}, low byte first) for each non-zero weight.
 """
     test = f"""\
-1. Reset the design and wait until `busy` is low. Read `ID` (0x00): it must be 0x{ADAPTER_ID:02X}.
+1. Reset the design and wait until `busy` is low. Read `ID` (0x00): it must be 0x{layout_ident(ADAPTER_ID, params):02X}.
 {load}3. For each input that spikes write its address to `EVENT` (0x{a('EVENT'):02X}), waiting for
    `busy` to fall after each; then write the END event.
 4. Wait for `busy` to fall, read `SPIKE_OUT` (0x{a('SPIKE_OUT'):02X}): a neuron that fired, or END;

@@ -609,6 +609,18 @@ def test_dense_projects_write_every_weight_by_row_and_column(tmp_path, dense_pro
     assert "layout=dense" in verilog.splitlines()[0]
 
 
+@pytest.mark.parametrize("block", DENSE_BLOCKS)
+def test_the_id_byte_names_the_layout(block):
+    """CSR and dense projects of one block answer ``ID`` with the block's letter in upper and in
+    lower case, so a host can tell which weight registers the chip has."""
+    def ident(params):
+        regmap = get_adapter(block).regmap(params)
+        return next(r.reset for r in regmap.registers if r.name == "ID")
+
+    csr, dense = ident({}), ident({"layout": "dense"})
+    assert chr(csr).isupper() and dense == ord(chr(csr).lower())
+
+
 @pytest.mark.sim
 def test_dense_generated_test_passes_and_catches_a_planted_error(tmp_path, dense_project):
     """The project's own test on Icarus: every read as the reference says, and one wrong
