@@ -195,8 +195,9 @@ checks every output event against it.
    for each of the {sp.inputs + 1} row pointers; `SYN_ADDR` (0x{a('SYN_ADDR'):02X}) then `SYN_DATA`
    (0x{a('SYN_DATA'):02X}, low byte first) for each non-zero weight.
 """
+    ident = layout_ident(ADAPTER_ID, params)
     test = f"""\
-1. Reset the design and wait until `busy` is low. Read `ID` (0x00): it must be 0x{layout_ident(ADAPTER_ID, params):02X}.
+1. Reset the design and wait until `busy` is low. Read `ID` (0x00): it must be 0x{ident:02X}.
 {load}3. For each input that spikes write its address to `EVENT` (0x{a('EVENT'):02X}), waiting for
    `busy` to fall after each; then write the END event.
 4. Wait for `busy` to fall, read `SPIKE_OUT` (0x{a('SPIKE_OUT'):02X}): a neuron that fired, or END;
