@@ -5,9 +5,9 @@ The behaviour is specified by :func:`neurotile.neurons.network.run_network`; thi
 hardware and is checked against it bit for bit (:mod:`neurotile.testbench.network_bulk`).
 Each :class:`~neurotile.neurons.network.Layer` becomes a :class:`LayerEngine`: a sparse synapse
 tile (:class:`~neurotile.rtl.sparse_matmul.SparseMatmul`, constant ROM weights or programmable
-memories) feeding a :class:`~neurotile.rtl.population.Population` of the layer's neuron model,
-whose spikes become the events of the layer above
-(:func:`~neurotile.rtl.spiking_layer.spike_events`).
+memories in flip-flops or Sky130 latches, CSR or dense layout) feeding a
+:class:`~neurotile.rtl.population.Population` of the layer's neuron model, whose spikes become
+the events of the layer above (:func:`~neurotile.rtl.spiking_layer.spike_events`).
 :class:`NetworkTop` chains the engines, counts the output layer's spikes and names the class.
 """
 

@@ -2,7 +2,8 @@
 """``neurotile compile NET.nir --data DATA.npz -o DIR``: a trained network to verified Verilog.
 
 Reads the NIR graph, runs its float reference on the data, quantises it (or searches the
-smallest widths within ``--max-drop`` points), generates the network top, checks it spike for
+smallest widths within ``--max-drop`` points), generates the network top (constant weights, or
+programmable ones in latches or flip-flops: ``--storage``, ``--layout``), checks it spike for
 spike against the integer network on every sample (Verilator; Icarus on a subset), sizes it in
 Sky130 cells and writes the Verilog, the quantised network, ``report.json``, ``report.md`` and
 ``predictions.npz`` into ``DIR``. Exit 0 when the RTL equals the integer network on every
