@@ -254,6 +254,14 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
     irun = run_network(q.network, xi)
     int_acc = _accuracy(irun.classes, y)
 
+    if layout == "dense":
+        for layer in q.network.layers:
+            n = layer.sparse.inputs * layer.sparse.outputs
+            if n > 65536:
+                raise UsageError(f"layer {layer.name} has {n:,} weights ({layer.sparse.inputs} "
+                                 f"x {layer.sparse.outputs}), more than the dense layout's "
+                                 f"65,536; use --layout csr")
+
     from neurotile.testbench.network_bulk import network_design
 
     progress(f"generating the network top ({_held(options.weights, storage, layout)})")
