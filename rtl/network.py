@@ -40,8 +40,9 @@ WEIGHTS = ("constant", "programmable")
 
 def default_storage(weights: str) -> str:
     """The storage of a network's tiles when none is given: latches for programmable weights
-    (the weight memories are most of the design, and a latch bit is about half the area of a
-    flip-flop bit all-in), ``memory`` for constant weights (ROMs, logic either way)."""
+    (the weight memories are most of the design, and latch memories take little more than
+    half the area of flip-flop ones, docs/compile.md), ``memory`` for constant weights (ROMs,
+    logic either way)."""
     return "latch" if weights == "programmable" else "memory"
 
 
