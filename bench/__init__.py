@@ -10,4 +10,4 @@ from __future__ import annotations
 ORDER = ("speed", "area", "hh_accuracy", "sparse_scaling", "compile", "reservoir", "denoiser",
          "pictures")
 #: Benchmarks whose ``--update-docs`` stores figures the docs quote (``docs/figures.json``).
-DOC_FIGURES = ("area",)
+DOC_FIGURES = ("area", "compile")

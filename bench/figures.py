@@ -39,6 +39,11 @@ otherwise; areas are Sky130 cell areas in um^2, tiles at the default 60% placeme
     otherwise;
     ``util_tile_pct`` its share of its tile's core in whole percent, ``util_1x1_pct`` of a 1x1
     tile's core to one decimal.
+``compile.<network>.<mode>.{um2,cells,flip_flops,tile}``
+    from ``neurotile bench compile``: a digits network (``lif-spikes``, 64-32-10;
+    ``lif-spikes-h8``, 64-8-10) compiled at the defaults (8-bit weights, 16-bit membranes) with
+    constant weights (``constant``) or programmable weights in flip-flops (``memory``), latches
+    (``latch``) or latches with the dense layout (``latch-dense``); the network top alone.
 
 Values are numbers or strings; a number is written with thousands separators (``13,613``).
 """
@@ -54,7 +59,7 @@ from typing import Any
 from neurotile.errors import UsageError
 
 __all__ = ["ROOT", "FIGURES", "MARKER", "documents", "load", "store", "text", "render",
-           "check", "rewrite", "update_docs", "from_area"]
+           "check", "rewrite", "update_docs", "from_area", "from_compile"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures.json"
@@ -208,4 +213,14 @@ def from_area(data: dict[str, Any]) -> dict[str, Any]:
         out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.tile": r["tile"] or "none",
                 f"{key}.um2_per_stored_bit": r["um2_per_stored_bit"],
                 f"{key}.um2_per_weight_bit": r["um2_per_weight_bit"]}
+    return out
+
+
+def from_compile(data: dict[str, Any]) -> dict[str, Any]:
+    """The figures of ``build/bench/compile.json``: its weight modes (see the key list above)."""
+    out: dict[str, Any] = {}
+    for r in data.get("weight_modes", []):
+        key = f"compile.{r['network']}.{r['mode']}"
+        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
+                f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"] or "none"}
     return out

@@ -5,9 +5,9 @@ The behaviour is specified by :func:`neurotile.neurons.network.run_network`; thi
 hardware and is checked against it bit for bit (:mod:`neurotile.testbench.network_bulk`).
 Each :class:`~neurotile.neurons.network.Layer` becomes a :class:`LayerEngine`: a sparse synapse
 tile (:class:`~neurotile.rtl.sparse_matmul.SparseMatmul`, constant ROM weights or programmable
-memories) feeding a :class:`~neurotile.rtl.population.Population` of the layer's neuron model,
-whose spikes become the events of the layer above
-(:func:`~neurotile.rtl.spiking_layer.spike_events`).
+memories in flip-flops or Sky130 latches, CSR or dense layout) feeding a
+:class:`~neurotile.rtl.population.Population` of the layer's neuron model, whose spikes become
+the events of the layer above (:func:`~neurotile.rtl.spiking_layer.spike_events`).
 :class:`NetworkTop` chains the engines, counts the output layer's spikes and names the class.
 """
 
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Mux, ResetInserter, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, ResetInserter, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -25,14 +26,54 @@ from neurotile.neurons.network import Layer, Network
 from neurotile.neurons.synapses import SparseParams
 from neurotile.rtl.export import port_list, to_verilog
 from neurotile.rtl.population import Population, datapath_for
-from neurotile.rtl.sparse_matmul import SparseMatmul, event_layout, synapse_layout, write_signature
+from neurotile.rtl.sparse_matmul import (LAYOUTS, STORAGES, SparseMatmul, event_layout,
+                                         synapse_layout, write_signature)
 from neurotile.rtl.spiking_layer import spike_events
 
-__all__ = ["WEIGHTS", "input_layout", "spike_layout", "readout_layout", "LayerEngine",
-           "NetworkTop", "network_digest", "network_verilog"]
+__all__ = ["WEIGHTS", "STORAGES", "LAYOUTS", "check_storage", "default_storage", "tile_params",
+           "input_layout", "spike_layout", "readout_layout", "LayerEngine", "NetworkTop",
+           "network_digest", "network_verilog"]
 
 #: How the weights of a network are held: ROMs fixed at generation time, or host-written memories.
 WEIGHTS = ("constant", "programmable")
+
+
+def default_storage(weights: str) -> str:
+    """The storage of a network's tiles when none is given: latches for programmable weights
+    (the weight memories are most of the design, and latch memories take little more than
+    half the area of flip-flop ones, docs/compile.md), ``memory`` for constant weights (ROMs,
+    logic either way)."""
+    return "latch" if weights == "programmable" else "memory"
+
+
+def check_storage(weights: str, storage: str, layout: str) -> None:
+    """Raise ``ValueError`` unless the weight mode, tile storage and weight layout go together.
+
+    Latches and the dense layout hold weights the host writes; constant weights are ROMs
+    (logic), whatever the storage. The dense layout needs latch storage (as in
+    :func:`~neurotile.rtl.sparse_matmul.check_layout`).
+    """
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be 'constant' or 'programmable', not {weights!r}")
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be 'memory' or 'latch', not {storage!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'csr' or 'dense', not {layout!r}")
+    if weights == "constant" and (storage != "memory" or layout != "csr"):
+        raise ValueError("constant weights are ROMs (logic), with no storage or layout to "
+                         "choose: give programmable weights for latch storage or the dense "
+                         "layout")
+    if layout == "dense" and storage != "latch":
+        raise ValueError("the dense layout needs latch storage")
+
+
+def tile_params(layer: Layer, layout: str = "csr") -> SparseParams:
+    """The synapse tile's parameters of ``layer``: its own, except that the dense layout holds
+    every weight of the matrix (``depth = inputs x outputs``)."""
+    sp = layer.sparse
+    if layout == "dense":
+        sp = replace(sp, depth=sp.inputs * sp.outputs)
+    return sp
 
 
 def _bits(n: int) -> int:
@@ -79,6 +120,17 @@ def readout_layout(net: Network) -> data.StructLayout:
     })
 
 
+def _write_members(sp: SparseParams, programmable: bool, layout: str) -> dict[str, Any]:
+    """The programming ports of a tile with parameters ``sp``, by name (none for ROMs)."""
+    if not programmable:
+        return {}
+    if layout == "dense":
+        return {"weight_write": In(write_signature(sp.addr_width + sp.index_width,
+                                                   signed(sp.weight_width)))}
+    return {"ptr_write": In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width))),
+            "syn_write": In(write_signature(sp.syn_addr_width, synapse_layout(sp)))}
+
+
 class LayerEngine(wiring.Component):
     """One layer of a network: synapse tile, population, spike events out.
 
@@ -103,6 +155,12 @@ class LayerEngine(wiring.Component):
         The layer: matrix, tile structure, neuron configuration, ``recurrent``.
     programmable : bool
         Host-written weight memories (``ptr_write``, ``syn_write``) instead of ROMs.
+    storage : "memory" | "latch"
+        What the tile's memories (weights and accumulators) are built from: flip-flops or
+        Sky130 latches (:class:`~neurotile.rtl.sparse_matmul.SparseMatmul`; programmable only).
+    layout : "csr" | "dense"
+        The tile's weight layout; ``dense`` (latch storage only) holds every weight of the
+        matrix in its place (:func:`tile_params`) and is written through ``weight_write``.
 
     Members
     -------
@@ -113,36 +171,42 @@ class LayerEngine(wiring.Component):
         The tile and the population take input: no clearing sweep is running (and, after a
         reset, nothing is in flight).
     ptr_write, syn_write : In(write_signature(...))
-        The tile's programming ports (programmable only).
+        The tile's programming ports (programmable, CSR layout).
+    weight_write : In(write_signature(...))
+        The tile's programming port (dense layout).
     """
 
-    def __init__(self, layer: Layer, *, programmable: bool = False) -> None:
+    def __init__(self, layer: Layer, *, programmable: bool = False, storage: str = "memory",
+                 layout: str = "csr") -> None:
         if not isinstance(layer, Layer):
             raise TypeError(f"layer must be a Layer, not {layer!r}")
+        check_storage("programmable" if programmable else "constant", storage, layout)
         self.layer = layer
         self.programmable = bool(programmable)
-        sp = layer.sparse
+        self.storage, self.layout = storage, layout
+        sp = tile_params(layer, layout)
         members: dict[str, Any] = {
             "events": In(stream.Signature(_events(layer.inputs, sp.act_width))),
             "spikes": Out(stream.Signature(spike_layout(layer.size))),
             "idle": Out(1),
         }
-        if self.programmable:
-            members["ptr_write"] = In(write_signature(sp.ptr_addr_width, unsigned(sp.ptr_width)))
-            members["syn_write"] = In(write_signature(sp.syn_addr_width, synapse_layout(sp)))
+        members |= _write_members(sp, self.programmable, layout)
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         layer = self.layer
-        sp, cfg = layer.sparse, layer.neurons
+        sp, cfg = tile_params(layer, self.layout), layer.neurons
         n = layer.size
+        # The CSR flip-flop tile is built with its own defaults, so its Verilog stays as it was.
+        options = {} if self.storage == "memory" else {"storage": self.storage}
+        if self.layout != "csr":
+            options["layout"] = self.layout
         m.submodules.tile = tile = SparseMatmul(
-            **sp.structural(), weights=None if self.programmable else layer.weights)
+            **sp.structural(), weights=None if self.programmable else layer.weights, **options)
         m.submodules.neurons = pop = Population(cfg, datapath=datapath_for(cfg.NAME))
-        if self.programmable:
-            wiring.connect(m, wiring.flipped(self.ptr_write), tile.ptr_write)
-            wiring.connect(m, wiring.flipped(self.syn_write), tile.syn_write)
+        for name in _write_members(sp, self.programmable, self.layout):
+            wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(tile, name))
         values = cfg.runtime()
         for s in cfg.ports():  # settings that are ports: the layer's values, as constants
             m.d.comb += getattr(pop, s.name).eq(values[s.name])
@@ -221,8 +285,13 @@ class NetworkTop(wiring.Component):
 
     Programmable weights: each layer ``k`` has ``ptr_write_k`` and ``syn_write_k`` (those of
     :class:`~neurotile.rtl.sparse_matmul.SparseMatmul`: ``row_ptr[addr] = data`` and synapse
-    ``addr = (weight, col)``, one write per port per cycle, every layer in parallel). Program
-    while no sample is in flight (after reset, or after a ``result`` transfer).
+    ``addr = (weight, col)``, one write per port per cycle, every layer in parallel), or with
+    the dense layout ``weight_write_k`` (``W[a, c] = data`` at ``addr = (a << bits(outputs -
+    1)) | c``, :func:`~neurotile.neurons.synapses.dense_writes`). Program while no sample is
+    in flight (after reset, or after a ``result`` transfer). Writes may come in every cycle,
+    in any order, in flip-flops and in latches alike: the latch memories take a write in the
+    cycle after it is offered, with the data held stable while the word is open
+    (docs/latches.md), and no tile reads its weights while no sample is in flight.
 
     Cycles, with no back-pressure and events back to back. A layer's step costs
     ``W + neurons + 2`` cycles with one accumulator bank and about ``max(W + 2, neurons + 1)``
@@ -246,6 +315,13 @@ class NetworkTop(wiring.Component):
     weights : "constant" | "programmable"
         ROM weights from ``net`` (no write ports), or host-written memories (``net``'s weights
         are then not part of the hardware).
+    storage : "memory" | "latch"
+        What the tiles' memories (weights, row pointers, accumulators) are built from:
+        flip-flops (the default) or Sky130 latches and clock gates (programmable weights
+        only; docs/latches.md). The same behaviour at the ports, cycle for cycle.
+    layout : "csr" | "dense"
+        The tiles' weight layout: CSR (the default), or every weight of each layer's matrix in
+        its place (latch storage only; :func:`tile_params`).
 
     Members
     -------
@@ -253,35 +329,35 @@ class NetworkTop(wiring.Component):
     spikes : Out(stream.Signature(spike_layout(net.outputs)))
     result : Out(stream.Signature(readout_layout(net)))
     ptr_write_<k>, syn_write_<k> : In(write_signature(...))
-        Layer ``k``'s programming ports (programmable only).
+        Layer ``k``'s programming ports (programmable, CSR layout).
+    weight_write_<k> : In(write_signature(...))
+        Layer ``k``'s programming port (dense layout).
 
     Raises
     ------
     TypeError, ValueError
-        For a network or weight mode of the wrong kind.
+        For a network, weight mode, storage or layout of the wrong kind, or a storage or
+        layout that constant weights do not have (:func:`check_storage`).
     """
 
-    def __init__(self, net: Network, *, weights: str = "constant") -> None:
+    def __init__(self, net: Network, *, weights: str = "constant", storage: str = "memory",
+                 layout: str = "csr") -> None:
         if not isinstance(net, Network):
             raise TypeError(f"net must be a Network, not {net!r}")
-        if weights not in WEIGHTS:
-            raise ValueError(f"weights must be 'constant' or 'programmable', not {weights!r}")
+        check_storage(weights, storage, layout)
         for layer in net.layers:
             datapath_for(layer.neurons.NAME)  # KeyError for a model without hardware
         self.net = net
         self.weights = weights
+        self.storage, self.layout = storage, layout
         members: dict[str, Any] = {
             "events": In(stream.Signature(input_layout(net))),
             "spikes": Out(stream.Signature(spike_layout(net.outputs))),
             "result": Out(stream.Signature(readout_layout(net))),
         }
-        if weights == "programmable":
-            for k, layer in enumerate(net.layers):
-                sp = layer.sparse
-                members[f"ptr_write_{k}"] = In(write_signature(sp.ptr_addr_width,
-                                                               unsigned(sp.ptr_width)))
-                members[f"syn_write_{k}"] = In(write_signature(sp.syn_addr_width,
-                                                               synapse_layout(sp)))
+        for k, layer in enumerate(net.layers):
+            ports = _write_members(tile_params(layer, layout), weights == "programmable", layout)
+            members |= {f"{name}_{k}": port for name, port in ports.items()}
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -291,14 +367,14 @@ class NetworkTop(wiring.Component):
         local_rst = Signal()           # the end of a sample: every layer back to reset
         engines = []
         for k, layer in enumerate(net.layers):
-            engine = LayerEngine(layer, programmable=programmable)
+            engine = LayerEngine(layer, programmable=programmable, storage=self.storage,
+                                 layout=self.layout)
             m.submodules[f"layer{k}"] = ResetInserter(local_rst)(engine)
             engines.append(engine)
-            if programmable:
-                wiring.connect(m, wiring.flipped(getattr(self, f"ptr_write_{k}")),
-                               engine.ptr_write)
-                wiring.connect(m, wiring.flipped(getattr(self, f"syn_write_{k}")),
-                               engine.syn_write)
+            for name in _write_members(tile_params(layer, self.layout), programmable,
+                                       self.layout):
+                wiring.connect(m, wiring.flipped(getattr(self, f"{name}_{k}")),
+                               getattr(engine, name))
         for below, above in zip(engines, engines[1:]):
             m.d.comb += [above.events.valid.eq(below.spikes.valid),
                          above.events.payload.addr.eq(below.spikes.payload.addr),
@@ -379,11 +455,11 @@ class NetworkTop(wiring.Component):
 
 # -- Verilog ------------------------------------------------------------------------------------
 
-def _layer_record(layer: Layer, with_weights: bool) -> dict[str, Any]:
+def _layer_record(layer: Layer, with_weights: bool, layout: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "model": layer.neurons.NAME,
         "neurons": layer.neurons.as_dict(),
-        "sparse": layer.sparse.structural(),
+        "sparse": tile_params(layer, layout).structural(),
         "recurrent": bool(layer.recurrent),
     }
     if with_weights:
@@ -393,40 +469,49 @@ def _layer_record(layer: Layer, with_weights: bool) -> dict[str, Any]:
     return out
 
 
-def network_digest(net: Network, weights: str = "constant") -> str:
+def network_digest(net: Network, weights: str = "constant", storage: str = "memory",
+                   layout: str = "csr") -> str:
     """SHA-256 (hex) of everything the hardware of ``net`` is built from.
 
-    Structure, neuron configurations (tables, bias and settings included), widths and the
-    weight mode; the weights themselves only when they are constant, so every network of one
-    structure shares one programmable design. Layer names are not hardware and are left out.
+    Structure, neuron configurations (tables, bias and settings included), widths, the weight
+    mode, storage and layout; the weights themselves only when they are constant, so every
+    network of one structure shares one programmable design. Layer names are not hardware and
+    are left out. Storage and layout enter the record only when they are not the defaults
+    (``memory``, ``csr``), so the flip-flop designs keep their names.
     """
-    if weights not in WEIGHTS:
-        raise ValueError(f"weights must be 'constant' or 'programmable', not {weights!r}")
-    record = {
+    check_storage(weights, storage, layout)
+    record: dict[str, Any] = {
         "weights": weights,
         "input_width": net.input_width,
         "count_width": net.count_width,
-        "layers": [_layer_record(layer, weights == "constant") for layer in net.layers],
+        "layers": [_layer_record(layer, weights == "constant", layout) for layer in net.layers],
     }
+    if storage != "memory":
+        record["storage"] = storage
+    if layout != "csr":
+        record["layout"] = layout
     text = json.dumps(record, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def network_verilog(net: Network, weights: str = "constant") -> tuple[str, str, list[dict]]:
+def network_verilog(net: Network, weights: str = "constant", storage: str = "memory",
+                    layout: str = "csr") -> tuple[str, str, list[dict]]:
     """``(verilog, top, ports)`` of :class:`NetworkTop` for ``net``.
 
     ``top`` is ``nt_network_<digest8>`` (:func:`network_digest`); the text depends only on the
-    network and the weight mode (no source locations, no timestamps), so equal networks give
-    byte-identical Verilog. ``ports`` as :func:`neurotile.rtl.export.port_list`.
+    network, the weight mode, storage and layout (no source locations, no timestamps), so equal
+    networks give byte-identical Verilog. ``ports`` as :func:`neurotile.rtl.export.port_list`.
     """
     from neurotile import __version__
 
-    dut = NetworkTop(net, weights=weights)
-    digest = network_digest(net, weights)
+    dut = NetworkTop(net, weights=weights, storage=storage, layout=layout)
+    digest = network_digest(net, weights, storage, layout)
     top = f"nt_network_{digest[:8]}"
     shape = "-".join([str(net.inputs)] + [str(layer.size) for layer in net.layers])
     models = ",".join(layer.neurons.NAME + ("(recurrent)" if layer.recurrent else "")
                       for layer in net.layers)
+    held = "" if storage == "memory" else f" in {storage}es"
+    held += "" if layout == "csr" else f", {layout} layout"
     header = (f"// Generated by neurotile {__version__}: network {shape} [{models}], "
-              f"{weights} weights, digest {digest[:16]}\n// Do not edit; regenerate.\n")
+              f"{weights} weights{held}, digest {digest[:16]}\n// Do not edit; regenerate.\n")
     return to_verilog(dut, name=top, header=header), top, port_list(dut)

@@ -4,7 +4,8 @@
 
 The harness of :mod:`testbench.bulk` wraps the network. Its actions reset the design once,
 program every layer's weights in parallel when they are programmable (one row pointer and one
-synapse per layer and cycle), then play every sample: per step one action per non-zero input
+synapse per layer and cycle, or one weight with the dense layout; the same writes for flip-flop
+and latch storage), then play every sample: per step one action per non-zero input
 (:func:`~neurotile.neurons.network.input_events`) and one per end marker, ``last`` on the
 sample's final marker, offered on ``events`` with random gaps. ``spikes`` and ``result`` are
 read with random back-pressure and every transfer is recorded. The integer model runs while the
@@ -29,9 +30,9 @@ from neurotile.neurons.integrate_fire import IFIntParams
 from neurotile.neurons.lif import LIFIntParams
 from neurotile.neurons.network import Layer, Network, NetworkRun, run_network
 from neurotile.neurons.spec import NeuronConfig
-from neurotile.neurons.synapses import SparseParams, random_weights
+from neurotile.neurons.synapses import SparseParams, dense_writes, random_weights
 from neurotile.rtl.network import (input_layout, network_digest, network_verilog,
-                                   readout_layout, spike_layout)
+                                   readout_layout, spike_layout, tile_params)
 from neurotile.testbench.bulk import BulkHarness, Capture, run_bulk
 
 __all__ = ["random_network", "random_inputs", "network_harness", "network_actions",
@@ -169,7 +170,11 @@ def network_harness(top: str, ports: list[dict], rows: int) -> BulkHarness:
                        max_actions=1 << max(14, (rows - 1).bit_length()))
 
 
-def _programming_rows(net: Network) -> int:
+def _programming_rows(net: Network, layout: str = "csr") -> int:
+    """Programming actions: a row pointer and a synapse per layer and action (CSR), or one
+    weight per layer and action, every one of the matrix (dense layout)."""
+    if layout == "dense":
+        return max(layer.sparse.inputs * layer.sparse.outputs for layer in net.layers)
     return max(max(len(layer.weights.row_ptr), layer.weights.nnz) for layer in net.layers)
 
 
@@ -179,11 +184,15 @@ def _event_rows(inputs: np.ndarray) -> int:
 
 
 def network_actions(h: BulkHarness, net: Network, inputs: np.ndarray, *,
-                    programmable: bool) -> tuple[bytes, int, int]:
-    """Actions that reset, program (when ``programmable``) and play ``inputs``; returns
-    ``(hex, rows, programming rows)``."""
+                    programmable: bool, layout: str = "csr") -> tuple[bytes, int, int]:
+    """Actions that reset, program (when ``programmable``; with the tiles' weight ``layout``)
+    and play ``inputs``; returns ``(hex, rows, programming rows)``.
+
+    The writes come one per cycle and layer, back to back, after the reset and before the
+    first event, whatever the storage: the tiles read no weight meanwhile, and the latch
+    memories take writes in every cycle (docs/latches.md)."""
     samples, steps, n_in = inputs.shape
-    prog = _programming_rows(net) if programmable else 0
+    prog = _programming_rows(net, layout) if programmable else 0
     # Events in (sample, step, input) order, each step's marker after its events.
     s_i, t_i, a_i = np.nonzero(inputs)
     key_ev = (s_i * steps + t_i) * (n_in + 1) + a_i
@@ -196,11 +205,11 @@ def network_actions(h: BulkHarness, net: Network, inputs: np.ndarray, *,
     last = np.concatenate([np.zeros(len(a_i), np.int64),
                            (np.arange(samples * steps) % steps == steps - 1).astype(np.int64)])
     end, last = end[order], last[order]
-    layout = input_layout(net)
-    payload = addr << layout["addr"].offset
+    fields = input_layout(net)
+    payload = addr << fields["addr"].offset
     if net.input_width > 1:
-        payload |= value << layout["value"].offset
-    payload |= (end << layout["end"].offset) | (last << layout["last"].offset)
+        payload |= value << fields["value"].offset
+    payload |= (end << fields["end"].offset) | (last << fields["last"].offset)
     events = len(payload)
     rows = prog + events
     values: dict[str, Any] = {
@@ -210,7 +219,16 @@ def network_actions(h: BulkHarness, net: Network, inputs: np.ndarray, *,
         "hold": 1,
         "events__payload": np.concatenate([np.zeros(prog, np.int64), payload]),
     }
-    if programmable:
+    if programmable and layout == "dense":
+        for k, layer in enumerate(net.layers):
+            waddr, wval = dense_writes(layer.weights, tile_params(layer, layout))
+            pad = np.zeros(rows - len(waddr), np.int64)
+            values |= {
+                f"weight_write_{k}__en": np.arange(rows) < len(waddr),
+                f"weight_write_{k}__addr": np.concatenate([waddr, pad]),
+                f"weight_write_{k}__data": np.concatenate([wval, pad]),
+            }
+    elif programmable:
         idx = np.arange(rows)
         for k, layer in enumerate(net.layers):
             w, sp = layer.weights, layer.sparse
@@ -391,20 +409,22 @@ def _inputs(net: Network, inputs: Any) -> np.ndarray:
     return x.astype(np.int64)
 
 
-_DESIGNS: dict[tuple[str, str], tuple[str, str, list[dict]]] = {}
+_DESIGNS: dict[tuple[str, ...], tuple[str, str, list[dict]]] = {}
 
 
-def network_design(net: Network, weights: str) -> tuple[str, str, list[dict]]:
-    """:func:`~neurotile.rtl.network.network_verilog`, generated once per design (digest and
-    weight mode) in this process."""
-    key = (network_digest(net, weights), weights)
+def network_design(net: Network, weights: str, storage: str = "memory",
+                   layout: str = "csr") -> tuple[str, str, list[dict]]:
+    """:func:`~neurotile.rtl.network.network_verilog`, generated once per design (digest,
+    weight mode, storage and layout) in this process."""
+    key = (network_digest(net, weights, storage, layout), weights, storage, layout)
     if key not in _DESIGNS:
-        _DESIGNS[key] = network_verilog(net, weights)
+        _DESIGNS[key] = network_verilog(net, weights, storage, layout)
     return _DESIGNS[key]
 
 
 def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
-                     build_dir: str | Path, seed: int = 1, gap: float = 0.0,
+                     build_dir: str | Path, storage: str = "memory", layout: str = "csr",
+                     seed: int = 1, gap: float = 0.0,
                      stall: float = 0.0, plant: tuple[int, int, int] | None = None,
                      netlist: str | Path | None = None) -> dict[str, Any]:
     """Run every sample of ``inputs`` through the network's hardware on ``sim`` and compare.
@@ -419,6 +439,8 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
     weights : "constant" | "programmable"
     build_dir : path
         The design's Verilog and builds go to ``build_dir/<top>`` (cached by source digest).
+    storage, layout : str
+        The tiles' storage and weight layout (:class:`~neurotile.rtl.network.NetworkTop`).
     seed : int
         The harness's random gaps and back-pressure.
     gap, stall : float
@@ -446,7 +468,7 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
     """
     x = _inputs(net, inputs)
     samples, steps, _ = x.shape
-    verilog, top, ports = network_design(net, weights)
+    verilog, top, ports = network_design(net, weights, storage, layout)
     if netlist is not None:
         from neurotile.flows.gatelevel import bundle
 
@@ -454,8 +476,9 @@ def run_network_bulk(net: Network, inputs: Any, *, sim: str, weights: str,
             raise ValueError("the gate-level netlist runs on icarus")
         verilog = bundle(netlist, top=top)
     programmable = weights == "programmable"
-    h = network_harness(top, ports, _programming_rows(net) * programmable + _event_rows(x))
-    actions, rows, prog = network_actions(h, net, x, programmable=programmable)
+    h = network_harness(top, ports,
+                        _programming_rows(net, layout) * programmable + _event_rows(x))
+    actions, rows, prog = network_actions(h, net, x, programmable=programmable, layout=layout)
     ref: dict[str, NetworkRun] = {}
 
     def expect() -> None:
@@ -502,7 +525,8 @@ def assert_network_found(report: dict[str, Any], plant: tuple[int, int, int] | N
 # -- Amaranth's simulator ------------------------------------------------------------------------
 
 def run_network_amaranth(net: Network, inputs: Any, *, weights: str = "constant",
-                         seed: int = 1, gap: float = 0.0, stall: float = 0.0,
+                         storage: str = "memory", layout: str = "csr", seed: int = 1,
+                         gap: float = 0.0, stall: float = 0.0,
                          plant: tuple[int, int, int] | None = None,
                          max_cycles: int = 1_000_000) -> dict[str, Any]:
     """:func:`run_network_bulk` in Amaranth's simulator, for small networks (no HDL tools).
@@ -517,10 +541,10 @@ def run_network_amaranth(net: Network, inputs: Any, *, weights: str = "constant"
 
     x = _inputs(net, inputs)
     samples, steps, n_in = x.shape
-    dut = NetworkTop(net, weights=weights)
+    dut = NetworkTop(net, weights=weights, storage=storage, layout=layout)
     rng = np.random.default_rng(seed)
     ref = run_network(net, x)
-    layout = input_layout(net)
+    fields = input_layout(net)
     rec: dict[str, list] = {"spike_pos": [], "spike_addr": [], "spike_end": [],
                             "result_pos": [], "result_cls": [], "result_counts": []}
     state = {"cycles": 0}
@@ -535,7 +559,16 @@ def run_network_amaranth(net: Network, inputs: Any, *, weights: str = "constant"
         return out
 
     async def bench(ctx: Any) -> None:
-        if weights == "programmable":
+        if weights == "programmable" and layout == "dense":
+            for k, layer in enumerate(net.layers):
+                port = getattr(dut, f"weight_write_{k}")
+                sp = tile_params(layer, layout)
+                for a, v in zip(*dense_writes(layer.weights, sp)):
+                    v = int(v) - (int(v) >> (sp.weight_width - 1) << sp.weight_width)  # signed
+                    ctx.set(port.en, 1), ctx.set(port.addr, int(a)), ctx.set(port.data, v)
+                    await ctx.tick()
+                ctx.set(port.en, 0)
+        elif weights == "programmable":
             for k, layer in enumerate(net.layers):
                 w = layer.weights
                 ptr, syn = getattr(dut, f"ptr_write_{k}"), getattr(dut, f"syn_write_{k}")
@@ -557,7 +590,7 @@ def run_network_amaranth(net: Network, inputs: Any, *, weights: str = "constant"
             if offer:
                 e = queue[nxt]
                 payload = {"addr": e["addr"], "end": e["end"], "last": e["last"]}
-                if "value" in layout.members:
+                if "value" in fields.members:
                     payload["value"] = e["value"]
                 ctx.set(dut.events.payload, payload)
             ctx.set(dut.events.valid, int(offer))

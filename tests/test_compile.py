@@ -135,6 +135,12 @@ def test_max_drop_searches_and_prints_its_table(tmp_path):
     ("data_keys", "has no 'labels'"),
     ("max_drop", "--max-drop must be between"),
     ("weight_bits", "weight bits must be an integer from 2 to 16"),
+    ("storage", "--storage latch holds weights the host writes, but constant weights are logic "
+                "(ROMs); add --weights programmable or drop --storage latch"),
+    ("layout", "--layout dense holds weights the host writes, but constant weights are logic "
+               "(ROMs); add --weights programmable or drop --layout dense"),
+    ("dense_memory", "--layout dense needs --storage latch (the default with --weights "
+                     "programmable); drop --storage memory or --layout dense"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case, message):
     nir_file = DIGITS / "digits_lif.nir"
@@ -153,6 +159,12 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case, message):
         extra = ["--max-drop", "-3"]
     elif case == "weight_bits":
         extra = ["--weight-bits", "40"]
+    elif case == "storage":
+        extra = ["--storage", "latch"]
+    elif case == "layout":
+        extra = ["--layout", "dense"]
+    elif case == "dense_memory":
+        extra = ["--weights", "programmable", "--storage", "memory", "--layout", "dense"]
     out = tmp_path / "out"
     res = run("compile", str(nir_file), "--data", str(d), "-o", str(out), "--no-synth",
               "--no-verify", *extra, cwd=tmp_path)

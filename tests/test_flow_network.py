@@ -277,6 +277,51 @@ def test_programmable_weights_are_refused(tmp_path, monkeypatch, capsys):
     assert line.startswith("the TinyTapeout project of a network takes constant weights")
 
 
+@pytest.mark.parametrize("flag,value", [("--storage", "latch"), ("--layout", "dense")])
+def test_latch_storage_and_the_dense_layout_are_refused(tmp_path, monkeypatch, capsys, flag,
+                                                         value):
+    data = write_data(tmp_path / "d.npz", 64, 10)
+    line = refused(tmp_path, monkeypatch, capsys, "flow", str(H8), "--data", str(data),
+                   "-o", "out", flag, value)
+    assert line == (f"the TinyTapeout project of a network takes constant weights (ROMs in "
+                    f"logic), which have no {flag}; drop {flag} {value} (neurotile compile "
+                    f"--weights programmable {flag} {value} writes the Verilog)")
+
+
+@pytest.mark.sim
+@pytest.mark.flows
+@pytest.mark.parametrize("layout", ["csr", "dense"])
+def test_programmable_weights_in_latches_at_gate_level(tmp_path, build_root, layout):
+    """The compile stage with programmable weights (latch storage, the default for them):
+    the RTL on Icarus and the synthesised netlist (latches and clock gates kept as Sky130
+    cells) on the cells' models, every spike, count and class against the integer network;
+    the same gate-level run with one expected spike flipped reports exactly that spike."""
+    from neurotile.compiler.pipeline import CompileOptions, compile_network
+    from neurotile.testbench.network_bulk import assert_network_found, run_network_bulk
+
+    graph = write_graph(tmp_path / "small.nir", 6, 4)
+    data = write_data(tmp_path / "d.npz", 6, 4, samples=6)
+    options = CompileOptions(weights="programmable", layout=layout, verify=("icarus",),
+                             gate_samples=6)
+    work = build_root / "compile-latch"
+    result = compile_network(graph, data, options, build_dir=work)
+    r = result.report
+    assert (r["weights"], r["storage"], r["layout"]) == ("programmable", "latch", layout)
+    checks = r["rtl_checks"]
+    assert checks["icarus"]["samples"] == checks["gate-level"]["samples"] == 6
+    assert checks["icarus"]["mismatches"] == checks["gate-level"]["mismatches"] == 0
+    assert r["layers"][0]["integer_spike_rate"] > 0.1
+    netlist = work / r["top"] / "synth" / f"{r['top']}.gl.v"
+    assert "sky130_fd_sc_hd__dlxtp_1" in netlist.read_text()
+    x = result.quantised.encode(np.load(data)["inputs"])
+    spikes = np.argwhere(result.integer.spikes[-1])
+    plant = tuple(int(v) for v in spikes[len(spikes) // 2])
+    report = run_network_bulk(result.quantised.network, x, sim="icarus",
+                              weights="programmable", storage="latch", layout=layout,
+                              build_dir=work / "plant", netlist=netlist, plant=plant)
+    assert_network_found(report, plant)
+
+
 def test_a_network_whose_registers_do_not_fit_is_refused(tmp_path, monkeypatch, capsys):
     net = write_graph(tmp_path / "wide.nir", 4, 30)
     data = write_data(tmp_path / "d.npz", 4, 30)

@@ -4,11 +4,13 @@
 Seeded random networks: a saturating one (LIF, recurrent CubaLIF and IF layers, 3-bit input,
 narrow accumulators and membranes, 2-bit spike counters, constant ROM weights) and a wide one
 that never saturates (recurrent CubaLIF into LIF, binary input, programmable weights, then
-reprogrammed without a rebuild); both with per-neuron thresholds and bias. Every output spike
-event, end marker, count and class is compared: on Verilator for all samples, on Icarus for a
-few, with random gaps and back-pressure; a planted error must be the only mismatch. Small
-random networks of every shape run in Amaranth's simulator. Each design is generated and built
-once per module.
+reprogrammed without a rebuild); both with per-neuron thresholds and bias. The wide network is
+also built with its weights and accumulators in Sky130 latches (the compile default for
+programmable weights; reprogrammed too) and with the dense layout. Every output spike event,
+end marker, count and class is compared: on Verilator for all samples, on Icarus for a few,
+with random gaps and back-pressure; a planted error must be the only mismatch. Small random
+networks of every shape run in Amaranth's simulator, with flip-flop and latch storage and
+both layouts. Each design is generated and built once per module.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 
 from neurotile.neurons.network import Network, run_network
 from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights
-from neurotile.rtl.network import NetworkTop, network_verilog
+from neurotile.rtl.network import NetworkTop, network_digest, network_verilog
 from neurotile.rtl.sparse_matmul import SparseMatmul
 from neurotile.testbench.network_bulk import (assert_network_found, network_design,
                                               random_inputs, random_network,
@@ -69,6 +71,14 @@ def saturating():
 def wide():
     net, x = _wide()
     return net, x, network_design(net, "programmable")
+
+
+@pytest.fixture(scope="module")
+def wide_latch():
+    """The wide network with its tiles' memories in latches, CSR and dense layouts."""
+    net, x = _wide()
+    return net, x, {layout: network_design(net, "programmable", "latch", layout)
+                    for layout in ("csr", "dense")}
 
 
 # -- without an HDL simulator -----------------------------------------------------------------
@@ -122,6 +132,15 @@ def test_recurrent_replay_waits_for_the_previous_step(seed):
     assert report["spikes"] > 50
 
 
+@pytest.mark.parametrize("seed,layout", [(1, "csr"), (3, "dense"), (5, "csr"), (6, "dense")])
+def test_small_random_latch_networks_in_amaranth(seed, layout):
+    net, x, _ = _small(seed)
+    report = run_network_amaranth(net, x, weights="programmable", storage="latch",
+                                  layout=layout, seed=seed, gap=0.25, stall=0.25)
+    assert_network_found(report, None)
+    assert report["samples_identical"] == 1.0
+
+
 def test_planted_error_in_amaranth():
     net, x, weights = _small(4)
     plant = (2, x.shape[1] - 1, net.outputs - 1)
@@ -157,6 +176,35 @@ def test_write_ports_only_when_programmable(saturating, wide):
         NetworkTop(net, weights="rom")
 
 
+def test_storage_and_layout_ports_names_and_refusals(saturating, wide_latch):
+    net, _, designs = wide_latch
+    layers = range(len(net.layers))
+    for layout, kinds in (("csr", ("ptr", "syn")), ("dense", ("weight",))):
+        verilog, top, ports = designs[layout]
+        assert {p["name"].split("__")[0] for p in ports} == {"events", "spikes", "result"} | {
+            f"{kind}_write_{k}" for k in layers for kind in kinds}
+        assert "sky130_fd_sc_hd__dlxtp_1" in verilog and "sky130_fd_sc_hd__dlclkp_1" in verilog
+        assert f"programmable weights in latches{', dense layout' * (layout == 'dense')}," \
+            in verilog.splitlines()[0]
+    # Each storage and layout its own design; the flip-flop design keeps its name.
+    tops = {designs["csr"][1], designs["dense"][1], network_design(net, "programmable")[1]}
+    assert len(tops) == 3
+    assert network_digest(net, "programmable", "memory", "csr") == \
+        network_digest(net, "programmable")
+    # Another matrix of the same structure: the same latch designs.
+    other = _reprogrammed(net, 4)
+    for layout in ("csr", "dense"):
+        assert network_design(other, "programmable", "latch", layout)[1] == designs[layout][1]
+    cnet = saturating[0]
+    for storage, layout in (("latch", "csr"), ("memory", "dense"), ("latch", "dense")):
+        with pytest.raises(ValueError, match="constant weights are ROMs"):
+            NetworkTop(cnet, storage=storage, layout=layout)
+    with pytest.raises(ValueError, match="the dense layout needs latch storage"):
+        NetworkTop(net, weights="programmable", layout="dense")
+    with pytest.raises(ValueError, match="storage must be"):
+        network_digest(net, "programmable", "sram")
+
+
 def test_networks_cover_what_they_claim(saturating, wide):
     """The saturating network saturates every layer's accumulators and membranes and the
     counters (with ties for the class); the wide one never saturates."""
@@ -178,8 +226,9 @@ def test_networks_cover_what_they_claim(saturating, wide):
 # -- Icarus and Verilator ---------------------------------------------------------------------
 
 @pytest.mark.sim
-def test_verilator_lint_clean(saturating, wide, tmp_path):
-    for _, _, (verilog, top, _) in (saturating, wide):
+def test_verilator_lint_clean(saturating, wide, wide_latch, tmp_path):
+    designs = [saturating[2], wide[2], *wide_latch[2].values()]
+    for verilog, top, _ in designs:
         result = lint(verilog, top, tmp_path)
         assert result.returncode == 0, result.stderr
 
@@ -270,3 +319,34 @@ def test_wide_programmable_network_on_icarus(wide, build_root):
                               gap=0.3, stall=0.3, build_dir=build_root / "network")
     assert_network_found(report, None)
     assert report["samples"] == 3 and report["samples_identical"] == 1.0
+
+
+@pytest.mark.sim
+def test_wide_latch_network_on_verilator(wide_latch, build_root):
+    """Weights and accumulators in latches, programmed back to back after the reset (one write
+    per layer and cycle), then reprogrammed with other weights: the same hardware, no
+    rebuild, still exact."""
+    net, x, designs = wide_latch
+    report = run_network_bulk(net, x, sim="verilator", weights="programmable", storage="latch",
+                              seed=9, gap=0.3, stall=0.3, build_dir=build_root / "network")
+    assert_network_found(report, None)
+    assert report["top"] == designs["csr"][1] and report["samples_identical"] == 1.0
+    assert report["spikes"] > 100
+    other = _reprogrammed(net, 3)
+    again = run_network_bulk(other, x, sim="verilator", weights="programmable",
+                             storage="latch", seed=10, build_dir=build_root / "network")
+    assert_network_found(again, None)
+    assert again["top"] == report["top"] and again["build_seconds"] < 2.0
+    assert not np.array_equal(again["rtl_counts"], report["rtl_counts"])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("layout", ["csr", "dense"])
+def test_wide_latch_network_on_icarus(wide_latch, build_root, layout):
+    net, x, designs = wide_latch
+    plant = (1, 4, 2)
+    report = run_network_bulk(net, x[:3], sim="icarus", weights="programmable",
+                              storage="latch", layout=layout, seed=11, gap=0.3, stall=0.3,
+                              build_dir=build_root / "network", plant=plant)
+    assert report["top"] == designs[layout][1] and report["spikes"] > 10
+    assert_network_found(report, plant)

@@ -2,7 +2,8 @@
 """``neurotile compile NET.nir --data DATA.npz -o DIR``: a trained network to verified Verilog.
 
 Reads the NIR graph, runs its float reference on the data, quantises it (or searches the
-smallest widths within ``--max-drop`` points), generates the network top, checks it spike for
+smallest widths within ``--max-drop`` points), generates the network top (constant weights, or
+programmable ones in latches or flip-flops: ``--storage``, ``--layout``), checks it spike for
 spike against the integer network on every sample (Verilator; Icarus on a subset), sizes it in
 Sky130 cells and writes the Verilog, the quantised network, ``report.json``, ``report.md`` and
 ``predictions.npz`` into ``DIR``. Exit 0 when the RTL equals the integer network on every
@@ -14,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from neurotile import progress
-from neurotile.commands import Command
+from neurotile.blocks.sparse_matmul import LAYOUT, STORAGE
+from neurotile.commands import Command, add_param
 from neurotile.errors import UsageError
 
 
@@ -65,6 +68,15 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
     h.add_argument("--weights", choices=("constant", "programmable"), default="constant",
                    help="weights baked into logic, or in memories the host writes "
                         "(default: constant)")
+    # The sparse tile's own options, so each is spelled and chosen the same everywhere.
+    add_param(h, replace(STORAGE, default=None, help=(
+        "what programmable weights (and the tiles' accumulators) are built from: memory "
+        "(flip-flops) or latch (Sky130 latches and clock gates, little more than half the "
+        "area; docs/latches.md) (default: latch with --weights programmable; constant "
+        "weights are ROMs in logic: memory only)")))
+    add_param(h, replace(LAYOUT, help=(
+        "programmable weights' layout: csr (non-zero weights with their column, row "
+        "pointers) or dense (every weight in its place; needs --storage latch; docs/sparse.md)")))
     h.add_argument("--icarus-samples", type=int, default=20, metavar="N",
                    help="samples checked on Icarus (default: 20; Verilator checks all)")
     h.add_argument("--gate-samples", type=int, default=3, metavar="N",
@@ -99,11 +111,14 @@ def compile_options(args: argparse.Namespace):
     verify: tuple[str, ...] = () if args.no_verify else ("verilator", "icarus")
     if args.icarus_samples == 0:
         verify = tuple(s for s in verify if s != "icarus")
-    return CompileOptions(reset=args.reset, reset_delay=args.reset_delay, dt=args.dt,
-                          quant=quant, max_drop=args.max_drop, weights=args.weights,
-                          verify=verify, icarus_samples=args.icarus_samples,
-                          gate_samples=args.gate_samples,
-                          synth=not args.no_synth, seed=args.seed)
+    options = CompileOptions(reset=args.reset, reset_delay=args.reset_delay, dt=args.dt,
+                             quant=quant, max_drop=args.max_drop, weights=args.weights,
+                             storage=args.storage, layout=args.layout or "csr",
+                             verify=verify, icarus_samples=args.icarus_samples,
+                             gate_samples=args.gate_samples,
+                             synth=not args.no_synth, seed=args.seed)
+    options.check()
+    return options
 
 
 def progress_line(text: str) -> None:

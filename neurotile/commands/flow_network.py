@@ -142,6 +142,13 @@ def _check_first(args: argparse.Namespace):
         raise UsageError("the TinyTapeout project of a network takes constant weights (baked "
                          "into the logic); drop --weights programmable (neurotile compile "
                          "--weights programmable writes the Verilog with weight memories)")
+    for flag, value, default in (("--storage", args.storage, "memory"),
+                                 ("--layout", args.layout, "csr")):
+        if value not in (None, default):
+            raise UsageError(f"the TinyTapeout project of a network takes constant weights "
+                             f"(ROMs in logic), which have no {flag}; drop {flag} {value} "
+                             f"(neurotile compile --weights programmable {flag} {value} writes "
+                             f"the Verilog)")
     options = compile_options(args)
     if args.clock_hz < 0:
         raise UsageError(f"--clock-hz must be 0 or positive, not {args.clock_hz}")

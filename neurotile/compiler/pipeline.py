@@ -42,7 +42,12 @@ class CompileOptions:
     ``reset``/``reset_delay``/``dt``: how to read the graph (NIR does not record them).
     ``quant``: widths and leak. ``max_drop``: search the smallest widths within this many
     percentage points of the float accuracy (``None``: use ``quant`` as given).
-    ``weights``: ``constant`` or ``programmable``. ``verify``: simulators to check the RTL on;
+    ``weights``: ``constant`` or ``programmable``. ``storage``: what the programmable weights
+    (and the tiles' accumulators) are built from, ``memory`` (flip-flops) or ``latch``
+    (``None``: latches for programmable weights, see
+    :func:`~neurotile.rtl.network.default_storage`); ``layout``: ``csr`` or ``dense`` (latch
+    storage only). Constant weights are ROMs: ``memory`` and ``csr`` only. ``verify``:
+    simulators to check the RTL on;
     ``icarus_samples``: how many samples Icarus checks. ``synth``: size the design;
     ``gate_samples``: how many samples the synthesised netlist then runs (Icarus, Sky130 cell
     models; 0: none).
@@ -54,11 +59,44 @@ class CompileOptions:
     quant: QuantOptions = QuantOptions()
     max_drop: float | None = None
     weights: str = "constant"
+    storage: str | None = None
+    layout: str = "csr"
     verify: tuple[str, ...] = ("verilator", "icarus")
     icarus_samples: int = 20
     gate_samples: int = 3
     synth: bool = True
     seed: int = 1
+
+    @property
+    def tile_storage(self) -> str:
+        """``storage``, or the default for the weight mode when it is ``None``."""
+        from neurotile.rtl.network import default_storage
+
+        return self.storage if self.storage is not None else default_storage(self.weights)
+
+    def check(self) -> None:
+        """Raise :class:`~neurotile.errors.UsageError` (one line, saying what to do) unless the
+        weight mode, storage and layout go together."""
+        from neurotile.rtl.network import LAYOUTS, STORAGES
+
+        if self.weights not in ("constant", "programmable"):
+            raise UsageError(f"weights must be 'constant' or 'programmable', not "
+                             f"{self.weights!r}")
+        if self.tile_storage not in STORAGES:
+            raise UsageError(f"storage must be 'memory' or 'latch', not {self.storage!r}")
+        if self.layout not in LAYOUTS:
+            raise UsageError(f"layout must be 'csr' or 'dense', not {self.layout!r}")
+        if self.weights == "constant" and self.tile_storage != "memory":
+            raise UsageError("--storage latch holds weights the host writes, but constant "
+                             "weights are logic (ROMs); add --weights programmable or drop "
+                             "--storage latch")
+        if self.weights == "constant" and self.layout != "csr":
+            raise UsageError("--layout dense holds weights the host writes, but constant "
+                             "weights are logic (ROMs); add --weights programmable or drop "
+                             "--layout dense")
+        if self.layout == "dense" and self.tile_storage != "latch":
+            raise UsageError("--layout dense needs --storage latch (the default with "
+                             "--weights programmable); drop --storage memory or --layout dense")
 
 
 @dataclass
@@ -189,9 +227,8 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
         from neurotile.flows.synth import work_root
 
         build_dir = work_root() / "compile"
-    if options.weights not in ("constant", "programmable"):
-        raise UsageError(f"weights must be 'constant' or 'programmable', not "
-                         f"{options.weights!r}")
+    options.check()
+    storage, layout = options.tile_storage, options.layout
     t_start = time.perf_counter()
     progress(f"reading {nir_path}")
     graph = read_graph(nir_path, reset=options.reset, reset_delay=options.reset_delay,
@@ -217,10 +254,18 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
     irun = run_network(q.network, xi)
     int_acc = _accuracy(irun.classes, y)
 
+    if layout == "dense":
+        for layer in q.network.layers:
+            n = layer.sparse.inputs * layer.sparse.outputs
+            if n > 65536:
+                raise UsageError(f"layer {layer.name} has {n:,} weights ({layer.sparse.inputs} "
+                                 f"x {layer.sparse.outputs}), more than the dense layout's "
+                                 f"65,536; use --layout csr")
+
     from neurotile.testbench.network_bulk import network_design
 
-    progress(f"generating the network top ({options.weights} weights)")
-    verilog, top, _ports = network_design(q.network, options.weights)
+    progress(f"generating the network top ({_held(options.weights, storage, layout)})")
+    verilog, top, _ports = network_design(q.network, options.weights, storage, layout)
     build = Path(build_dir).resolve() / top
     build.mkdir(parents=True, exist_ok=True)
 
@@ -234,6 +279,7 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
         count = samples if sim == "verilator" else min(samples, options.icarus_samples)
         progress(f"checking the RTL on {sim}: {count} samples")
         res = run_network_bulk(q.network, xi[:count], sim=sim, weights=options.weights,
+                               storage=storage, layout=layout,
                                build_dir=build / f"bulk-{sim}", seed=options.seed)
         checks[sim] = {k: res[k] for k in ("samples", "mismatches", "samples_identical",
                                             "cycles", "cycles_per_sample", "build_seconds",
@@ -252,6 +298,7 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
 
             progress(f"checking the gate-level netlist on icarus: {count} samples")
             res = run_network_bulk(q.network, xi[:count], sim="icarus", weights=options.weights,
+                                   storage=storage, layout=layout,
                                    build_dir=build / "bulk-gates", seed=options.seed,
                                    netlist=synth_info["netlist"])
             checks["gate-level"] = {k: res[k] for k in (
@@ -294,6 +341,8 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
         "rtl_matches_integer": rtl_identical,
         "rtl_checks": checks,
         "weights": options.weights,
+        "storage": storage,
+        "layout": layout,
         "widths": quant.label(len(graph.layers)),
         "layers": layers,
         "synaptic_ops_per_sample": float(irun.synaptic_ops.mean()),
@@ -358,6 +407,15 @@ def _network_json(q: Quantised) -> dict[str, Any]:
 
 # -- reports -------------------------------------------------------------------------------------
 
+def _held(weights: str, storage: str, layout: str) -> str:
+    """How the weights are held, in words: ``constant weights``, ``programmable weights in
+    latches, dense layout``."""
+    if weights == "constant":
+        return "constant weights"
+    where = "latches" if storage == "latch" else "flip-flops"
+    return f"programmable weights in {where}" + (", dense layout" if layout == "dense" else "")
+
+
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f}%"
 
@@ -398,7 +456,7 @@ def format_report(r: dict[str, Any]) -> str:
                      f"{r['synaptic_ops_per_sample']:.0f} synaptic ops per sample")
     if r["area_um2"] is not None:
         lines.append(f"  size         {r['cells']} cells, {r['area_um2']:.0f} um^2, "
-                     f"{r['weights']} weights; tile "
+                     f"{_held(r['weights'], r['storage'], r['layout'])}; tile "
                      f"{r['tile'] or 'none (larger than 8x2)'}")
     return "\n".join(lines) + "\n"
 
@@ -412,7 +470,8 @@ def markdown_report(r: dict[str, Any]) -> str:
     c = r["conventions"]
     w(f"- read with reset `{c['reset']}`, reset delay `{c['reset_delay']}`, dt {c['dt']:g} s "
       "(NIR does not record them)\n")
-    w(f"- input: {r['input_encoding']}; widths {r['widths']}; {r['weights']} weights\n\n")
+    w(f"- input: {r['input_encoding']}; widths {r['widths']}; "
+      f"{_held(r['weights'], r['storage'], r['layout'])}\n\n")
     w("| | float32 | integer | RTL |\n|---|---|---|---|\n")
     w(f"| accuracy | {_pct(r['float_accuracy'])} | {_pct(r['integer_accuracy'])} | "
       f"{_pct(r['rtl_accuracy'])} |\n\n")
