@@ -6,7 +6,7 @@ narrow accumulators and membranes, 2-bit spike counters, constant ROM weights) a
 that never saturates (recurrent CubaLIF into LIF, binary input, programmable weights, then
 reprogrammed without a rebuild); both with per-neuron thresholds and bias. The wide network is
 also built with its weights and accumulators in Sky130 latches (the compile default for
-programmable weights; reprogrammed too) and with the dense layout. Every output spike event,
+programmable weights; reprogrammed too), in both layouts. Every output spike event,
 end marker, count and class is compared: on Verilator for all samples, on Icarus for a few,
 with random gaps and back-pressure; a planted error must be the only mismatch. Small random
 networks of every shape run in Amaranth's simulator, with flip-flop and latch storage and
@@ -322,19 +322,22 @@ def test_wide_programmable_network_on_icarus(wide, build_root):
 
 
 @pytest.mark.sim
-def test_wide_latch_network_on_verilator(wide_latch, build_root):
+@pytest.mark.parametrize("layout", ["csr", "dense"])
+def test_wide_latch_network_on_verilator(wide_latch, build_root, layout):
     """Weights and accumulators in latches, programmed back to back after the reset (one write
     per layer and cycle), then reprogrammed with other weights: the same hardware, no
     rebuild, still exact."""
     net, x, designs = wide_latch
     report = run_network_bulk(net, x, sim="verilator", weights="programmable", storage="latch",
-                              seed=9, gap=0.3, stall=0.3, build_dir=build_root / "network")
+                              layout=layout, seed=9, gap=0.3, stall=0.3,
+                              build_dir=build_root / "network")
     assert_network_found(report, None)
-    assert report["top"] == designs["csr"][1] and report["samples_identical"] == 1.0
+    assert report["top"] == designs[layout][1] and report["samples_identical"] == 1.0
     assert report["spikes"] > 100
     other = _reprogrammed(net, 3)
     again = run_network_bulk(other, x, sim="verilator", weights="programmable",
-                             storage="latch", seed=10, build_dir=build_root / "network")
+                             storage="latch", layout=layout, seed=10,
+                             build_dir=build_root / "network")
     assert_network_found(again, None)
     assert again["top"] == report["top"] and again["build_seconds"] < 2.0
     assert not np.array_equal(again["rtl_counts"], report["rtl_counts"])
