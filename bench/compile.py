@@ -155,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{_pct(r['agreement'])} | {_pct(r['rtl_matches_integer'])} |")
     if modes:
         md += ["", "Weight modes (spike input, 8-bit weights, 16-bit membranes): constant "
-               "(ROMs in logic), or programmable in flip-flops (`--storage memory`), in latches "
-               "(`--storage latch`, the default for programmable weights) or in latches with "
-               "every weight in its place (`--layout dense`):", "",
+               "(ROMs in logic), or programmable (by default in latches, in the layout that "
+               "stores fewer bits) in flip-flops (`--storage memory`), in latches with the "
+               "non-zero weights and their columns (`--storage latch --layout csr`) or in "
+               "latches with every weight in its place (`--layout dense`, the default for "
+               "these almost full matrices):", "",
                "| network | shape | weights | cells | flip-flops | area (um^2) | tile |",
                "|---|---|---|---|---|---|---|"]
         for r in modes:

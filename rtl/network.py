@@ -30,7 +30,8 @@ from neurotile.rtl.sparse_matmul import (LAYOUTS, STORAGES, SparseMatmul, event_
                                          synapse_layout, write_signature)
 from neurotile.rtl.spiking_layer import spike_events
 
-__all__ = ["WEIGHTS", "STORAGES", "LAYOUTS", "check_storage", "default_storage", "tile_params",
+__all__ = ["WEIGHTS", "STORAGES", "LAYOUTS", "DENSE_MAX_WEIGHTS", "check_storage",
+           "default_storage", "weight_bits", "choose_layout", "tile_params",
            "input_layout", "spike_layout", "readout_layout", "LayerEngine", "NetworkTop",
            "network_digest", "network_verilog"]
 
@@ -74,6 +75,37 @@ def tile_params(layer: Layer, layout: str = "csr") -> SparseParams:
     if layout == "dense":
         sp = replace(sp, depth=sp.inputs * sp.outputs)
     return sp
+
+
+#: The most weights a layer's tile holds with the dense layout (a 16-bit weight address).
+DENSE_MAX_WEIGHTS = 1 << 16
+
+
+def weight_bits(net: Network, layout: str) -> int:
+    """The bits a network's programmable weight memories store with ``layout``: with CSR each
+    layer's ``depth`` synapses (weight and output index) and ``inputs + 1`` row pointers, dense
+    every weight of each matrix (``inputs x outputs x weight_width``). The accumulators are the
+    same in both."""
+    total = 0
+    for layer in net.layers:
+        sp = layer.sparse
+        if layout == "dense":
+            total += sp.inputs * sp.outputs * sp.weight_width
+        else:
+            total += sp.depth * (sp.weight_width + sp.index_width) + (sp.inputs + 1) * sp.ptr_width
+    return total
+
+
+def choose_layout(net: Network, weights: str, storage: str) -> str:
+    """The layout of a network's tiles when none is given: ``dense`` for programmable weights in
+    latches when it stores fewer bits than CSR (matrices more than about half non-zero, as
+    trained fully connected layers are) and every layer fits it, otherwise ``csr``."""
+    if weights != "programmable" or storage != "latch":
+        return "csr"
+    if any(layer.sparse.inputs * layer.sparse.outputs > DENSE_MAX_WEIGHTS
+           for layer in net.layers):
+        return "csr"
+    return "dense" if weight_bits(net, "dense") < weight_bits(net, "csr") else "csr"
 
 
 def _bits(n: int) -> int:

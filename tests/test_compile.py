@@ -213,3 +213,30 @@ def test_gate_level_netlist_runs_real_samples_and_a_planted_error_is_caught(buil
                               build_dir=build_root / "compile-gl" / "plant", netlist=netlist,
                               plant=(0, 4, 3))
     assert_network_found(report, (0, 4, 3))
+
+
+def test_programmable_weights_take_the_layout_that_stores_fewer_bits(tmp_path):
+    """Without --layout, latch-stored weights take the layout of fewer bits: dense for the
+    almost full digits matrices, CSR once the weights are pruned; flip-flops CSR; the report
+    says which and why, and an explicit --layout is kept."""
+    from neurotile.compiler.pipeline import CompileOptions, compile_network
+
+    x, y = data("digits_spikes_test")
+    d = tmp_path / "data.npz"
+    np.savez(d, inputs=x[:4], labels=y[:4])
+    net = DIGITS / "sizes" / "digits_lif-spikes_h8.nir"
+
+    def report(**options):
+        r = compile_network(net, d, CompileOptions(weights="programmable", verify=(),
+                                                   synth=False, **options),
+                            build_dir=tmp_path / "build").report
+        return r["layout"], r["layout_reason"], r["weight_bits"]
+
+    layout, reason, bits = report()
+    assert layout == "dense" and "fewer bits" in reason and bits["dense"] < bits["csr"]
+    assert report(layout="csr")[:2] == ("csr", "as asked")
+    assert report(storage="memory")[:2] == ("csr", "the only layout of flip-flop memories")
+    # Most weights pruned away (rounded to zero at 2 bits): CSR is the smaller.
+    pruned = report(quant=QuantOptions(weight_bits=2, membrane_bits=10))
+    assert pruned[2]["csr"] < pruned[2]["dense"]
+    assert pruned[:2] == ("csr", "the one that stores fewer bits")

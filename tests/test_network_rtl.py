@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from neurotile.neurons.network import Network, run_network
 from neurotile.neurons.synapses import CSRMatrix, SparseParams, random_weights
-from neurotile.rtl.network import NetworkTop, network_digest, network_verilog
+from neurotile.rtl.network import (DENSE_MAX_WEIGHTS, NetworkTop, choose_layout, network_digest,
+                                  network_verilog, weight_bits)
 from neurotile.rtl.sparse_matmul import SparseMatmul
 from neurotile.testbench.network_bulk import (assert_network_found, network_design,
                                               random_inputs, random_network,
@@ -82,6 +84,29 @@ def wide_latch():
 
 
 # -- without an HDL simulator -----------------------------------------------------------------
+
+
+def test_layout_choice_counts_the_bits_of_each_layout():
+    """CSR stores each synapse's weight and output index plus the row pointers, dense every
+    weight; the compile default takes the smaller, with latches only, and CSR for a layer too
+    large for the dense tile's address."""
+    kw = dict(sizes=[16, 12, 6], models=["lif", "lif"], weight_width=6, spare_depth=0)
+    full, sparse = random_network(4, density=0.95, **kw), random_network(4, density=0.1, **kw)
+    for net in (full, sparse):
+        csr = sum(layer.sparse.depth * (6 + layer.sparse.index_width)
+                  + (layer.sparse.inputs + 1) * layer.sparse.ptr_width for layer in net.layers)
+        assert weight_bits(net, "csr") == csr
+        assert weight_bits(net, "dense") == (16 * 12 + 12 * 6) * 6
+    assert choose_layout(full, "programmable", "latch") == "dense"
+    assert choose_layout(sparse, "programmable", "latch") == "csr"
+    assert choose_layout(full, "programmable", "memory") == "csr"
+    assert choose_layout(full, "constant", "memory") == "csr"
+    # Only the tiles' parameters count: a stand-in network whose first layer is too wide.
+    huge = replace(full.layers[0].sparse, inputs=4096, outputs=17, depth=65536)
+    assert huge.inputs * huge.outputs > DENSE_MAX_WEIGHTS
+    layers = [SimpleNamespace(sparse=huge), *full.layers[1:]]
+    assert choose_layout(SimpleNamespace(layers=layers), "programmable", "latch") == "csr"
+
 
 def test_tile_with_constant_weights_has_roms_and_no_write_ports():
     p = SparseParams(inputs=5, outputs=3, weight_width=4, depth=9)

@@ -74,9 +74,11 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
         "(flip-flops) or latch (Sky130 latches and clock gates, little more than half the "
         "area; docs/latches.md) (default: latch with --weights programmable; constant "
         "weights are ROMs in logic: memory only)")))
-    add_param(h, replace(LAYOUT, help=(
+    add_param(h, replace(LAYOUT, default=None, help=(
         "programmable weights' layout: csr (non-zero weights with their column, row "
-        "pointers) or dense (every weight in its place; needs --storage latch; docs/sparse.md)")))
+        "pointers) or dense (every weight in its place; needs --storage latch; docs/sparse.md) "
+        "(default: with latches whichever stores fewer bits, dense for mostly non-zero "
+        "matrices; csr otherwise)")))
     h.add_argument("--icarus-samples", type=int, default=20, metavar="N",
                    help="samples checked on Icarus (default: 20; Verilator checks all)")
     h.add_argument("--gate-samples", type=int, default=3, metavar="N",
@@ -113,7 +115,7 @@ def compile_options(args: argparse.Namespace):
         verify = tuple(s for s in verify if s != "icarus")
     options = CompileOptions(reset=args.reset, reset_delay=args.reset_delay, dt=args.dt,
                              quant=quant, max_drop=args.max_drop, weights=args.weights,
-                             storage=args.storage, layout=args.layout or "csr",
+                             storage=args.storage, layout=args.layout,
                              verify=verify, icarus_samples=args.icarus_samples,
                              gate_samples=args.gate_samples,
                              synth=not args.no_synth, seed=args.seed)

@@ -46,11 +46,11 @@ class CompileOptions:
     (and the tiles' accumulators) are built from, ``memory`` (flip-flops) or ``latch``
     (``None``: latches for programmable weights, see
     :func:`~neurotile.rtl.network.default_storage`); ``layout``: ``csr`` or ``dense`` (latch
-    storage only). Constant weights are ROMs: ``memory`` and ``csr`` only. ``verify``:
-    simulators to check the RTL on;
-    ``icarus_samples``: how many samples Icarus checks. ``synth``: size the design;
-    ``gate_samples``: how many samples the synthesised netlist then runs (Icarus, Sky130 cell
-    models; 0: none).
+    storage only; ``None``: whichever stores fewer bits, see
+    :func:`~neurotile.rtl.network.choose_layout`). Constant weights are ROMs: ``memory`` and
+    ``csr`` only. ``verify``: simulators to check the RTL on; ``icarus_samples``: how many
+    samples Icarus checks. ``synth``: size the design; ``gate_samples``: how many samples the
+    synthesised netlist then runs (Icarus, Sky130 cell models; 0: none).
     """
 
     reset: str = "subtract"
@@ -60,7 +60,7 @@ class CompileOptions:
     max_drop: float | None = None
     weights: str = "constant"
     storage: str | None = None
-    layout: str = "csr"
+    layout: str | None = None
     verify: tuple[str, ...] = ("verilator", "icarus")
     icarus_samples: int = 20
     gate_samples: int = 3
@@ -84,13 +84,13 @@ class CompileOptions:
                              f"{self.weights!r}")
         if self.tile_storage not in STORAGES:
             raise UsageError(f"storage must be 'memory' or 'latch', not {self.storage!r}")
-        if self.layout not in LAYOUTS:
+        if self.layout is not None and self.layout not in LAYOUTS:
             raise UsageError(f"layout must be 'csr' or 'dense', not {self.layout!r}")
         if self.weights == "constant" and self.tile_storage != "memory":
             raise UsageError("--storage latch holds weights the host writes, but constant "
                              "weights are logic (ROMs); add --weights programmable or drop "
                              "--storage latch")
-        if self.weights == "constant" and self.layout != "csr":
+        if self.weights == "constant" and self.layout == "dense":
             raise UsageError("--layout dense holds weights the host writes, but constant "
                              "weights are logic (ROMs); add --weights programmable or drop "
                              "--layout dense")
@@ -228,7 +228,7 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
 
         build_dir = work_root() / "compile"
     options.check()
-    storage, layout = options.tile_storage, options.layout
+    storage = options.tile_storage
     t_start = time.perf_counter()
     progress(f"reading {nir_path}")
     graph = read_graph(nir_path, reset=options.reset, reset_delay=options.reset_delay,
@@ -254,10 +254,27 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
     irun = run_network(q.network, xi)
     int_acc = _accuracy(irun.classes, y)
 
+    from neurotile.rtl.network import DENSE_MAX_WEIGHTS, choose_layout, weight_bits
+
+    layout = options.layout or choose_layout(q.network, options.weights, storage)
+    layout_bits, layout_reason = None, None
+    if options.weights == "programmable":
+        layout_bits = {name: weight_bits(q.network, name) for name in ("csr", "dense")}
+        if options.layout is not None:
+            layout_reason = "as asked"
+        elif storage != "latch":
+            layout_reason = "the only layout of flip-flop memories"
+        elif layout == "csr" and layout_bits["dense"] < layout_bits["csr"]:
+            layout_reason = (f"a layer has more weights than the dense layout's "
+                             f"{DENSE_MAX_WEIGHTS:,}")
+        else:
+            layout_reason = "the one that stores fewer bits"
+        progress(f"weight layout: {layout}, {layout_reason} ({layout_bits[layout]:,} bits; "
+                 f"CSR {layout_bits['csr']:,}, dense {layout_bits['dense']:,})")
     if layout == "dense":
         for layer in q.network.layers:
             n = layer.sparse.inputs * layer.sparse.outputs
-            if n > 65536:
+            if n > DENSE_MAX_WEIGHTS:
                 raise UsageError(f"layer {layer.name} has {n:,} weights ({layer.sparse.inputs} "
                                  f"x {layer.sparse.outputs}), more than the dense layout's "
                                  f"65,536; use --layout csr")
@@ -343,6 +360,8 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
         "weights": options.weights,
         "storage": storage,
         "layout": layout,
+        "layout_reason": layout_reason,
+        "weight_bits": layout_bits,
         "widths": quant.label(len(graph.layers)),
         "layers": layers,
         "synaptic_ops_per_sample": float(irun.synaptic_ops.mean()),
@@ -471,7 +490,12 @@ def markdown_report(r: dict[str, Any]) -> str:
     w(f"- read with reset `{c['reset']}`, reset delay `{c['reset_delay']}`, dt {c['dt']:g} s "
       "(NIR does not record them)\n")
     w(f"- input: {r['input_encoding']}; widths {r['widths']}; "
-      f"{_held(r['weights'], r['storage'], r['layout'])}\n\n")
+      f"{_held(r['weights'], r['storage'], r['layout'])}\n")
+    if r.get("weight_bits"):
+        bits = r["weight_bits"]
+        w(f"- weight memories: {bits[r['layout']]:,} bits in the {r['layout']} layout, "
+          f"{r['layout_reason']} (CSR {bits['csr']:,}, dense {bits['dense']:,})\n")
+    w("\n")
     w("| | float32 | integer | RTL |\n|---|---|---|---|\n")
     w(f"| accuracy | {_pct(r['float_accuracy'])} | {_pct(r['integer_accuracy'])} | "
       f"{_pct(r['rtl_accuracy'])} |\n\n")
