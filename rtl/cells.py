@@ -79,7 +79,14 @@ module {LATCH} (D, GATE, Q);
   reg open = 1'b0;
   always @(posedge GATE or negedge GATE) open <= GATE;
   reg held = 1'b0;
+`ifdef VERILATOR
+  // The same latch with every process triggered by GATE alone: the latches of a word share their
+  // GATE, so Verilator schedules one trigger a word rather than one a bit. held takes D as GATE
+  // falls, a step before open does; D is steady around the fall (the writer holds it).
+  always @(negedge GATE) held <= D;
+`else
   always @(negedge open) held <= D;
+`endif
   assign Q = open ? D : held;
 endmodule
 """,
