@@ -176,13 +176,17 @@ def update_docs(new: dict[str, Any] | None = None, source: str = "") -> list[Pat
 
 # -- figures from the benchmarks' results ----------------------------------------------------------
 
+def _synthesised(key: str, r: dict[str, Any]) -> dict[str, Any]:
+    """``key.{um2,cells,flip_flops,tile}`` of a synthesised design's result ``r``."""
+    return {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
+            f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"] or "none"}
+
+
 def from_area(data: dict[str, Any]) -> dict[str, Any]:
     """The figures of ``build/bench/area.json`` (see the key list above)."""
     out: dict[str, Any] = {}
     for r in data.get("blocks", []):
-        key = f"area.{r['block']}"
-        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
-                f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"] or "none"}
+        out |= _synthesised(f"area.{r['block']}", r)
     for r in data.get("lif", []):
         if r["refractory_width"] == 2:
             key = f"area.lif.n{r['neurons']}.{r['storage']}"
@@ -220,7 +224,5 @@ def from_compile(data: dict[str, Any]) -> dict[str, Any]:
     """The figures of ``build/bench/compile.json``: its weight modes (see the key list above)."""
     out: dict[str, Any] = {}
     for r in data.get("weight_modes", []):
-        key = f"compile.{r['network']}.{r['mode']}"
-        out |= {f"{key}.um2": round(r["area_um2"]), f"{key}.cells": r["cells"],
-                f"{key}.flip_flops": r["flip_flops"], f"{key}.tile": r["tile"] or "none"}
+        out |= _synthesised(f"compile.{r['network']}.{r['mode']}", r)
     return out

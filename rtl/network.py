@@ -31,7 +31,7 @@ from neurotile.rtl.sparse_matmul import (LAYOUTS, STORAGES, SparseMatmul, event_
 from neurotile.rtl.spiking_layer import spike_events
 
 __all__ = ["WEIGHTS", "STORAGES", "LAYOUTS", "DENSE_MAX_WEIGHTS", "check_storage",
-           "default_storage", "weight_bits", "choose_layout", "tile_params",
+           "default_storage", "weight_bits", "too_large_for_dense", "choose_layout", "tile_params",
            "input_layout", "spike_layout", "readout_layout", "LayerEngine", "NetworkTop",
            "network_digest", "network_verilog"]
 
@@ -96,14 +96,20 @@ def weight_bits(net: Network, layout: str) -> int:
     return total
 
 
+def too_large_for_dense(net: Network) -> Layer | None:
+    """The first layer of ``net`` with more weights than a dense tile holds
+    (:data:`DENSE_MAX_WEIGHTS`), or ``None``."""
+    return next((layer for layer in net.layers
+                 if layer.sparse.inputs * layer.sparse.outputs > DENSE_MAX_WEIGHTS), None)
+
+
 def choose_layout(net: Network, weights: str, storage: str) -> str:
     """The layout of a network's tiles when none is given: ``dense`` for programmable weights in
     latches when it stores fewer bits than CSR (matrices more than about half non-zero, as
     trained fully connected layers are) and every layer fits it, otherwise ``csr``."""
     if weights != "programmable" or storage != "latch":
         return "csr"
-    if any(layer.sparse.inputs * layer.sparse.outputs > DENSE_MAX_WEIGHTS
-           for layer in net.layers):
+    if too_large_for_dense(net) is not None:
         return "csr"
     return "dense" if weight_bits(net, "dense") < weight_bits(net, "csr") else "csr"
 

@@ -254,7 +254,8 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
     irun = run_network(q.network, xi)
     int_acc = _accuracy(irun.classes, y)
 
-    from neurotile.rtl.network import DENSE_MAX_WEIGHTS, choose_layout, weight_bits
+    from neurotile.rtl.network import (DENSE_MAX_WEIGHTS, choose_layout, too_large_for_dense,
+                                       weight_bits)
 
     layout = options.layout or choose_layout(q.network, options.weights, storage)
     layout_bits, layout_reason = None, None
@@ -271,13 +272,12 @@ def compile_network(nir_path: str | os.PathLike, data_path: str | os.PathLike,
             layout_reason = "the one that stores fewer bits"
         progress(f"weight layout: {layout}, {layout_reason} ({layout_bits[layout]:,} bits; "
                  f"CSR {layout_bits['csr']:,}, dense {layout_bits['dense']:,})")
-    if layout == "dense":
-        for layer in q.network.layers:
-            n = layer.sparse.inputs * layer.sparse.outputs
-            if n > DENSE_MAX_WEIGHTS:
-                raise UsageError(f"layer {layer.name} has {n:,} weights ({layer.sparse.inputs} "
-                                 f"x {layer.sparse.outputs}), more than the dense layout's "
-                                 f"65,536; use --layout csr")
+    too_large = too_large_for_dense(q.network) if layout == "dense" else None
+    if too_large is not None:
+        sp = too_large.sparse
+        raise UsageError(f"layer {too_large.name} has {sp.inputs * sp.outputs:,} weights "
+                         f"({sp.inputs} x {sp.outputs}), more than the dense layout's "
+                         f"{DENSE_MAX_WEIGHTS:,}; use --layout csr")
 
     from neurotile.testbench.network_bulk import network_design
 
